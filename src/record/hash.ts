@@ -1,0 +1,70 @@
+import type { Uint64String } from './types';
+
+/**
+ * FNV-1a 64 (SPEC §1: tag hash = FNV-1a 64 over the UTF-8 bytes of `key + ":" + value`).
+ *   h = 0xcbf29ce484222325; for each byte b: h ^= b; h = (h * 0x100000001b3) mod 2^64
+ * On the hot path (every tag of every record, and every query), so no BigInt per byte:
+ * h is kept as two 32-bit halves (hi, lo) in doubles. With prime = 2^40 + 0x1b3:
+ *   h * prime mod 2^64 = h * 0x1b3 + (lo << 40)   (hi << 40 overflows away entirely)
+ * lo * 0x1b3 and hi * 0x1b3 stay below 2^41, exact in a double; `>>> 0` takes mod 2^32.
+ * Strings are turned into UTF-8 by Buffer's native encoder into a reused scratch buffer
+ * (a lone surrogate becomes U+FFFD's bytes EF BF BD, as Buffer.from/TextEncoder do).
+ */
+
+const OFFSET_HI = 0xcbf29ce4;
+const OFFSET_LO = 0x84222325;
+const PRIME_LO = 0x1b3;
+const TWO_32 = 4294967296;
+
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
+
+/** The two halves of FNV-1a 64 over `bytes[0..length)`. */
+function fnvHalves(bytes: Uint8Array, length: number): [number, number] {
+  let hi = OFFSET_HI;
+  let lo = OFFSET_LO;
+  for (let i = 0; i < length; i++) {
+    lo = (lo ^ bytes[i]) >>> 0;
+    const loP = lo * PRIME_LO;
+    const carry = Math.floor(loP / TWO_32);
+    hi = (hi * PRIME_LO + carry + ((lo << 8) >>> 0)) >>> 0;
+    lo = loP >>> 0;
+  }
+  return [hi, lo];
+}
+
+function halvesOf(data: string | Uint8Array): [number, number] {
+  if (typeof data !== 'string') return fnvHalves(data, data.length);
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (data.length * 3 <= SCRATCH_BYTES) {
+    scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    const n = scratch.write(data, 0, 'utf8');
+    return fnvHalves(scratch, n);
+  }
+  const bytes = Buffer.from(data, 'utf8');
+  return fnvHalves(bytes, bytes.length);
+}
+
+function toBigInt([hi, lo]: [number, number]): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** FNV-1a 64 of a string's UTF-8 bytes (or of raw bytes), as a bigint. */
+export function fnv1a64(data: string | Uint8Array): bigint {
+  return toBigInt(halvesOf(data));
+}
+
+/** FNV-1a 64 as a canonical decimal string. */
+export function fnv1a64Decimal(data: string | Uint8Array): Uint64String {
+  return toBigInt(halvesOf(data)).toString();
+}
+
+/** The hash of tag `key:value` (SPEC §1), e.g. hashTag("k1", "v1") = "9489172654252433228". */
+export function hashTag(key: string, value: string): Uint64String {
+  return fnv1a64Decimal(`${key}:${value}`);
+}
+
+/** hashTag as a bigint. */
+export function hashTagBigInt(key: string, value: string): bigint {
+  return fnv1a64(`${key}:${value}`);
+}
