@@ -1,0 +1,6 @@
+export {
+  acquireBroker,
+  type AcquiredBroker,
+  type AcquireOptions,
+  type BrokerKind,
+} from './acquire';
