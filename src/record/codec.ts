@@ -1,0 +1,153 @@
+import { PoisonMessageError } from '../errors';
+import { parseExternalIngest, type ExternalIngestContext } from './external';
+import type { IngestRecord, LogRecord, Uint64String } from './types';
+import { isCanonicalUint64 } from './uint64';
+
+/**
+ * Codec of the internal topics (ingest and ordered log). Values are JSON in which every
+ * uint64 is a decimal string and every number (host, prehost, pretoid, lid, toid) is below
+ * 2^53, so plain JSON.parse is exact here. The leading `"v":1` marks a message written by
+ * Chariots (and is the format version); anything else on the ingest topic is a record an
+ * application produced directly (raw §1 JSON) and goes through the lossless validating path.
+ * A message that claims `"v":1` but has the wrong shape can never be processed: it raises
+ * PoisonMessageError, so the stage dead-letters it instead of stalling.
+ */
+
+const V1_PREFIX = Buffer.from('{"v":1,');
+
+/** Same object shape as the encoders below produce, for toPublicJson and the SDK. */
+export interface PublicRecord {
+  lid: number;
+  toid: number;
+  host: number;
+  id: string;
+  seed: Uint64String;
+  prehash: Uint64String[];
+  parent: string[];
+  prehost?: number;
+  pretoid?: number;
+  tags: Record<string, string>;
+  receivedAt: string;
+  appendedAt: string;
+}
+
+function origin(r: IngestRecord): { prehost?: number; pretoid?: number } {
+  return r.pretoid === undefined ? {} : { prehost: r.prehost, pretoid: r.pretoid };
+}
+
+/**
+ * Ingest value, fields in this order (prehost/pretoid only when set):
+ * {"v":1,"id":str,"host":int,"seed":"u64","prehash":["u64"…],"parent":[str…],
+ *  "prehost":int,"pretoid":int,"tags":{str:str…},"receivedAt":"ISO-8601"}
+ */
+export function encodeIngest(r: IngestRecord): Buffer {
+  const { id, host, seed, prehash, parent, tags, receivedAt } = r;
+  return Buffer.from(
+    JSON.stringify({ v: 1, id, host, seed, prehash, parent, ...origin(r), tags, receivedAt }),
+  );
+}
+
+/**
+ * Log value: {"v":1,"lid":int,"toid":int,"host":int,"id":str,"seed":"u64",
+ *  "prehash":["u64"…],"parent":[str…],"prehost":int,"pretoid":int,"tags":{…},
+ *  "receivedAt":"ISO-8601","appendedAt":"ISO-8601"}   (prehost/pretoid only when set)
+ */
+export function encodeLog(r: LogRecord): Buffer {
+  return Buffer.from(JSON.stringify({ v: 1, ...toPublicJson(r) }));
+}
+
+/** The output shape of SPEC §1 (uint64s as decimal strings). */
+export function toPublicJson(r: LogRecord): PublicRecord {
+  const { lid, toid, host, id, seed, prehash, parent, tags, receivedAt, appendedAt } = r;
+  return { lid, toid, host, id, seed, prehash, parent, ...origin(r), tags, receivedAt, appendedAt };
+}
+
+function bad(what: string, field: string, value: unknown): never {
+  throw new PoisonMessageError(`undecodable ${what} message: field ${field} is invalid`, {
+    field,
+    value: typeof value === 'string' ? value.slice(0, 80) : typeof value,
+  });
+}
+
+function parseV1(buf: Buffer, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new PoisonMessageError(`undecodable ${what} message: not JSON`, undefined, e);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(what, '(root)', v);
+  return v as Record<string, unknown>;
+}
+
+const isInt = (v: unknown, min: number): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Checks the fields common to ingest and log values; returns the IngestRecord part. */
+function checkIngest(o: Record<string, unknown>, what: string): IngestRecord {
+  const { id, host, seed, prehash, parent, prehost, pretoid, tags, receivedAt } = o;
+  if (!isStr(id) || id.length === 0) bad(what, 'id', id);
+  if (!isInt(host, 0) || host > 0xffff) bad(what, 'host', host);
+  if (!isCanonicalUint64(seed)) bad(what, 'seed', seed);
+  if (!Array.isArray(prehash) || !prehash.every(isCanonicalUint64)) bad(what, 'prehash', prehash);
+  if (!Array.isArray(parent) || !parent.every(isStr)) bad(what, 'parent', parent);
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) bad(what, 'tags', tags);
+  if (!Object.values(tags).every(isStr)) bad(what, 'tags', tags);
+  if (!isStr(receivedAt)) bad(what, 'receivedAt', receivedAt);
+  const rec: IngestRecord = {
+    id,
+    host,
+    seed,
+    prehash,
+    parent,
+    tags: tags as Record<string, string>,
+    receivedAt,
+  };
+  if (prehost !== undefined || pretoid !== undefined) {
+    if (!isInt(prehost, 1) || prehost > 0xffff) bad(what, 'prehost', prehost);
+    if (!isInt(pretoid, 1)) bad(what, 'pretoid', pretoid);
+    rec.prehost = prehost;
+    rec.pretoid = pretoid;
+  }
+  return rec;
+}
+
+/**
+ * Decodes an ingest-topic value. A Chariots-written (`"v":1`) value is checked and
+ * returned; any other value is a record produced directly by an application and needs
+ * `external` to be validated and completed (id, host, receivedAt) — without it, or when
+ * the value is not a valid record, the error says why (PoisonMessageError /
+ * ValidationError) so the filter can dead-letter it with the reason.
+ */
+export function decodeIngest(buf: Buffer, external?: ExternalIngestContext): IngestRecord {
+  if (buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX)) {
+    return checkIngest(parseV1(buf, 'ingest'), 'ingest');
+  }
+  if (external === undefined) {
+    throw new PoisonMessageError(
+      'ingest message is not a Chariots v1 record and no external context was given',
+    );
+  }
+  return parseExternalIngest(
+    buf,
+    external.limits,
+    external.now,
+    external.newId,
+    external.localDcId,
+  );
+}
+
+/** Decodes a log-topic value written by encodeLog; anything else is a PoisonMessageError. */
+export function decodeLog(buf: Buffer): LogRecord {
+  if (!buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX)) {
+    throw new PoisonMessageError('log message is not a Chariots v1 record');
+  }
+  const o = parseV1(buf, 'log');
+  const rec = checkIngest(o, 'log');
+  const { lid, toid, appendedAt } = o;
+  if (!isInt(lid, 1)) bad('log', 'lid', lid);
+  if (!isInt(toid, 1)) bad('log', 'toid', toid);
+  if (!isStr(appendedAt)) bad('log', 'appendedAt', appendedAt);
+  return { ...rec, lid, toid, appendedAt };
+}

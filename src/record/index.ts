@@ -1,0 +1,27 @@
+/** The record module: validation, hashing and wire formats shared by every stage. */
+export * from './types';
+export {
+  parseUint64,
+  isCanonicalUint64,
+  uint64ToBigInt,
+  bigIntToUint64,
+  UINT64_MAX,
+} from './uint64';
+export type { Uint64ErrorCode } from './uint64';
+export {
+  parseJson,
+  parseJsonBytes,
+  isJsonNumber,
+  isJsonObject,
+  DEFAULT_MAX_JSON_DEPTH,
+} from './json';
+export type { JsonNumber } from './json';
+export { hashTag, hashTagBigInt, fnv1a64, fnv1a64Decimal } from './hash';
+export { normalizeRecord, recordByteSize } from './normalize';
+export type { RecordForm } from './normalize';
+export { encodeIngest, decodeIngest, encodeLog, decodeLog, toPublicJson } from './codec';
+export type { PublicRecord } from './codec';
+export { parseExternalIngest } from './external';
+export type { ExternalIngestContext } from './external';
+export { encodeFrame, FrameDecoder, FramingError, DEFAULT_MAX_FRAME_BYTES } from './frame';
+export type { Frame, FrameType, DecodedFrame } from './frame';
