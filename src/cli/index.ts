@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { isChariotsError } from '../errors';
+import { rootLogger } from '../logger';
+import { registerConfig } from './commands/config';
+import { registerDev } from './commands/dev';
+import { registerStart } from './commands/start';
+import { registerTopics } from './commands/topics';
+
+export function buildProgram(): Command {
+  const program = new Command('chariots')
+    .description('A causally ordered shared log on Kafka')
+    .version(require('../../package.json').version as string)
+    .showHelpAfterError();
+  registerDev(program);
+  registerStart(program);
+  registerTopics(program);
+  registerConfig(program);
+  return program;
+}
+
+/** Errors end the process with their code on stderr and a non-zero exit status. */
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (isChariotsError(e)) {
+      rootLogger.error({ code: e.code, details: e.details }, e.message);
+      process.stderr.write(`chariots: ${e.code}: ${e.message}\n`);
+    } else {
+      rootLogger.error({ err: e }, 'failed');
+      process.stderr.write(`chariots: ${(e as Error).message}\n`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) void main();

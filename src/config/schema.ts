@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Every option Chariots reads, with its default and unit, in ONE schema. The same path is
+ * reachable three ways, in increasing precedence: config file (`{"http":{"port":8080}}`),
+ * environment (`CHARIOTS_HTTP_PORT=8080`) and flag (`--http-port 8080`). The reference in
+ * docs/configuration.md is generated from the descriptions here (`chariots config docs`).
+ */
+const int = (def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.number().int().min(min).max(max).default(def).describe(doc);
+const port = (def: number, doc: string) => int(def, `${doc} (TCP port; 0 = pick a free one)`, 0, 65535);
+const str = (def: string, doc: string) => z.string().default(def).describe(doc);
+const bool = (def: boolean, doc: string) => z.boolean().default(def).describe(doc);
+
+export const configSchema = z.object({
+  dcId: int(1, 'This datacenter id (1..N); records posted with host 0 get it', 1, 65535),
+  topicPrefix: str('', 'Prefix of every topic name; empty = "dc<dcId>."'),
+  dataDir: str('./data', 'Directory for flstore segments and local state'),
+  log: z
+    .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('pino log level') })
+    .prefault({}),
+  kafka: z
+    .object({
+      brokers: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('Bootstrap brokers host:port, comma separated; empty = KAFKA_BROKERS, else the embedded local broker (dev only)'),
+      clientId: str('chariots', 'Kafka client id prefix'),
+      connectionTimeoutMs: int(3000, 'Broker connection timeout (ms)', 100),
+      requestTimeoutMs: int(30000, 'Broker request timeout (ms)', 100),
+      ssl: bool(false, 'Use TLS to the brokers'),
+      saslMechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none').describe('SASL mechanism'),
+      saslUsername: str('', 'SASL username'),
+      saslPassword: str('', 'SASL password'),
+    })
+    .prefault({}),
+  http: z
+    .object({
+      enabled: bool(true, 'Serve the HTTP API'),
+      host: str('0.0.0.0', 'HTTP API bind address'),
+      port: port(8080, 'HTTP API port'),
+      bodyLimitBytes: int(10 * 1024 * 1024, 'Max HTTP request body (bytes)', 1024),
+      adminEnabled: bool(true, 'Serve the admin view'),
+      adminHost: str('0.0.0.0', 'Admin view bind address'),
+      adminPort: port(8081, 'Admin view port'),
+    })
+    .prefault({}),
+  tcp: z
+    .object({
+      enabled: bool(true, 'Serve the GoChariots raw TCP ingest'),
+      host: str('0.0.0.0', 'TCP ingest bind address'),
+      port: port(9000, 'TCP ingest port'),
+      maxFrameBytes: int(1024 * 1024, 'Max TCP frame length (bytes); a larger declared length closes the connection', 16),
+    })
+    .prefault({}),
+  record: z
+    .object({
+      maxRecordBytes: int(65536, 'Max serialized size of one record (bytes)', 256),
+      maxTags: int(256, 'Max tags per record', 0),
+      maxKeyLength: int(256, 'Max tag key length (characters)', 1),
+      maxValueLength: int(16384, 'Max tag value length (characters)', 0),
+      maxPrerequisites: int(64, 'Max prehash + parent entries per record', 0),
+      maxIdLength: int(128, 'Max record id length (characters)', 1, 128),
+    })
+    .prefault({}),
+  batcher: z
+    .object({
+      lingerMs: int(2, 'How long a produce waits to gather more records (ms)', 0, 1000),
+      maxBatchRecords: int(2000, 'Max records in one produce request', 1),
+      maxPendingRecords: int(100000, 'Records accepted but not yet acked by the broker before new ones get 429', 1),
+      waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
+    })
+    .prefault({}),
+  filter: z
+    .object({
+      dedupWindowMs: int(24 * 3600 * 1000, 'How long an id is remembered for deduplication (ms)', 1000),
+    })
+    .prefault({}),
+  queue: z
+    .object({
+      deferTimeoutMs: int(600000, 'How long a record may wait for its prerequisites before it is dead-lettered (ms); 0 = forever', 0),
+      scanIntervalMs: int(1000, 'How often deferred records are checked for expiry (ms)', 10),
+    })
+    .prefault({}),
+  sequencer: z
+    .object({
+      maxBatchRecords: int(5000, 'Max records numbered in one transaction', 1),
+    })
+    .prefault({}),
+});
+
+export type ChariotsConfig = z.infer<typeof configSchema>;

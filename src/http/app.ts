@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ChariotsError, isChariotsError } from '../errors';
+import type { Health } from '../health';
+import type { Logger } from '../logger';
+
+export interface AppOptions {
+  logger: Logger;
+  health: Health;
+  bodyLimitBytes: number;
+}
+
+/**
+ * A fastify instance with Chariots' conventions: request ids, errors always as
+ * `{"error":{"code","message"}}` with the status from the error catalog, and the
+ * liveness/readiness routes every process serves.
+ */
+export function createApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyServerOptions['loggerInstance'],
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'reqId',
+    requestTimeout: 120000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65000,
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isChariotsError(err)) {
+      if (err.retriable) reply.header('retry-after', '1');
+      return reply.status(err.httpStatus).send(err.toJSON());
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    const status = e.statusCode ?? 500;
+    let mapped: ChariotsError;
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = new ChariotsError('CHARIOTS_ERR_BODY_TOO_LARGE', `request body is larger than ${opts.bodyLimitBytes} bytes`);
+    else if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = new ChariotsError('CHARIOTS_ERR_UNSUPPORTED_MEDIA_TYPE', e.message);
+    else if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') mapped = new ChariotsError('CHARIOTS_ERR_BAD_JSON', e.message);
+    else if (status >= 400 && status < 500) mapped = new ChariotsError('CHARIOTS_ERR_BAD_RECORD', e.message);
+    else {
+      req.log.error({ err }, 'unhandled error');
+      mapped = new ChariotsError('CHARIOTS_ERR_INTERNAL', 'internal error');
+    }
+    return reply.status(mapped.httpStatus).send(mapped.toJSON());
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `no route ${req.method} ${req.url}`);
+    return reply.status(404).send(e.toJSON());
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = await opts.health.readiness();
+    return reply.status(r.ready ? 200 : 503).send(r);
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { ChariotsConfig } from '../config/schema';
+import { ChariotsError } from '../errors';
+import type { Logger } from '../logger';
+
+export type KafkaClient = Kafka;
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs logs go through our pino logger (child `{component:'kafkajs'}`). kafkajs is chatty
+ * at INFO about every join/leave; those become debug so a healthy stage's log stays quiet.
+ */
+function pinoLogCreator(logger: Logger) {
+  const log = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, label: _label, log: entry, namespace }: LogEntry) => {
+      const { message, ...rest } = entry;
+      const lvl = level === logLevel.INFO ? 'debug' : (LEVELS[level] ?? 'debug');
+      log[lvl]({ namespace, ...rest }, message);
+    };
+}
+
+function sasl(cfg: ChariotsConfig['kafka']): SASLOptions | undefined {
+  if (cfg.saslMechanism === 'none') return undefined;
+  return {
+    mechanism: cfg.saslMechanism,
+    username: cfg.saslUsername,
+    password: cfg.saslPassword,
+  } as SASLOptions;
+}
+
+export function createKafkaClient(cfg: ChariotsConfig['kafka'], logger: Logger, clientSuffix = ''): KafkaClient {
+  if (cfg.brokers.length === 0) {
+    throw new ChariotsError(
+      'CHARIOTS_ERR_NO_BROKER',
+      'no Kafka brokers configured: set KAFKA_BROKERS (or --kafka-brokers / CHARIOTS_KAFKA_BROKERS), or use `chariots dev` for an embedded broker',
+    );
+  }
+  const config: KafkaConfig = {
+    clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
+    brokers: [...cfg.brokers],
+    connectionTimeout: cfg.connectionTimeoutMs,
+    requestTimeout: cfg.requestTimeoutMs,
+    ssl: cfg.ssl,
+    sasl: sasl(cfg),
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(logger),
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+  };
+  return new Kafka(config);
+}

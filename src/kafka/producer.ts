@@ -1,0 +1,133 @@
+import { CompressionTypes, type Producer } from 'kafkajs';
+import { BrokerUnavailableError, ChariotsError } from '../errors';
+import type { Logger } from '../logger';
+import type { KafkaClient } from './client';
+import type { OutMessage } from './types';
+
+export interface BatchingProducerOptions {
+  /** How long the first waiting message waits for company before a produce starts (ms). */
+  lingerMs: number;
+  /** Max messages per produce request. */
+  maxBatchMessages: number;
+  /** Max messages waiting or in flight; `send` beyond it fails fast with OVERLOADED. */
+  maxPending: number;
+  logger: Logger;
+}
+
+interface Waiting {
+  message: OutMessage;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * An idempotent, acks=all producer that coalesces concurrent `send` calls into one produce
+ * request. kafkajs has no linger and an idempotent producer must keep ONE request in flight
+ * (maxInFlightRequests=1, or ordering/dedup breaks), so while one request is in flight the
+ * next batch accumulates: under load batches grow by themselves, idle latency stays ~lingerMs.
+ * Each caller's promise resolves only after the broker acknowledged ITS message.
+ */
+export class BatchingProducer {
+  private readonly producer: Producer;
+  private queue: Waiting[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private closed = false;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    kafka: KafkaClient,
+    private readonly options: BatchingProducerOptions,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  /** Messages accepted but not yet acknowledged. */
+  get pending(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  send(message: OutMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
+    if (this.pending >= this.options.maxPending) {
+      return Promise.reject(new ChariotsError('CHARIOTS_ERR_OVERLOADED', `too many records waiting for the broker (${this.pending}); retry later`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  sendMany(messages: OutMessage[]): Promise<void> {
+    if (this.pending + messages.length > this.options.maxPending && this.pending > 0) {
+      return Promise.reject(new ChariotsError('CHARIOTS_ERR_OVERLOADED', `too many records waiting for the broker (${this.pending}); retry later`));
+    }
+    return Promise.all(messages.map((m) => this.send(m))).then(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    if (this.queue.length >= this.options.maxBatchMessages || this.options.lingerMs === 0) {
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.options.lingerMs);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatchMessages);
+        this.inFlight = batch.length;
+        try {
+          await this.producer.sendBatch({
+            acks: -1,
+            compression: CompressionTypes.None,
+            topicMessages: groupByTopic(batch.map((w) => w.message)),
+          });
+          for (const w of batch) w.resolve();
+        } catch (e) {
+          this.options.logger.warn({ err: e, records: batch.length }, 'produce failed');
+          const err = new BrokerUnavailableError(`the broker did not acknowledge the write: ${(e as Error).message}`, e);
+          for (const w of batch) w.reject(err);
+        } finally {
+          this.inFlight = 0;
+        }
+      }
+    } finally {
+      this.flushing = false;
+      if (this.queue.length === 0) for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  /** Flushes what was accepted, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pending > 0) {
+      await new Promise<void>((res) => {
+        this.idle.push(res);
+        void this.flush();
+      });
+    }
+    await this.producer.disconnect();
+  }
+}
+
+export function groupByTopic(messages: OutMessage[]) {
+  const byTopic = new Map<string, { key?: string | Buffer | null; value: string | Buffer | null; partition?: number; headers?: Record<string, string> }[]>();
+  for (const m of messages) {
+    let list = byTopic.get(m.topic);
+    if (!list) byTopic.set(m.topic, (list = []));
+    list.push({ key: m.key, value: m.value, partition: m.partition, headers: m.headers });
+  }
+  return [...byTopic.entries()].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}

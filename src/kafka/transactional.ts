@@ -1,0 +1,221 @@
+import type { Consumer, Producer, Transaction } from 'kafkajs';
+import { FencedError } from '../errors';
+import type { Logger } from '../logger';
+import type { KafkaClient } from './client';
+import { groupByTopic } from './producer';
+import { toInMessage } from './reader';
+import type { InBatch, OutMessage, TopicPartition } from './types';
+
+/** Handed to a stage while it processes one batch (or one out-of-band transaction). */
+export interface TxContext {
+  /** Queue a message for the transaction. */
+  send(...messages: OutMessage[]): void;
+  /** Run after the transaction committed: the only place stage state may change. */
+  onCommit(fn: () => void): void;
+}
+
+export interface TransactionalStageOptions {
+  kafka: KafkaClient;
+  groupId: string;
+  topic: string;
+  /** Transactional ids are `${prefix}-${partition}`: one per input partition (the fencing scheme). */
+  transactionalIdPrefix: string;
+  logger: Logger;
+  sessionTimeoutMs?: number;
+  /**
+   * Called for each newly assigned partition AFTER its transactional producer has fenced any
+   * previous owner: the place to rebuild state from changelogs. Batches of the partition wait.
+   */
+  onAssign?: (partition: number) => Promise<void>;
+  onRevoke?: (partition: number) => void;
+  process: (batch: InBatch, tx: TxContext) => Promise<void> | void;
+}
+
+interface PartitionState {
+  producer: Producer;
+  ready: Promise<void>;
+  /** Messages below this offset were committed by a previous owner: skip them. */
+  startOffset: bigint;
+  lock: Promise<void>;
+}
+
+const isFenced = (e: unknown) => {
+  const t = (e as { type?: string }).type ?? '';
+  const m = (e as Error).message ?? '';
+  return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(t) || /fenced|epoch/i.test(m);
+};
+
+/**
+ * Exactly-once consume → produce. For each batch of input partition P: the stage's output and
+ * the input offset are written in ONE Kafka transaction by the producer whose transactional
+ * id belongs to P, so either both become visible (read_committed) or neither does.
+ *
+ * Fencing: when P is assigned, its producer is initialized first (InitProducerId bumps the
+ * epoch: any zombie owner's open transaction is aborted and its next write is refused);
+ * only then are P's committed offsets read (so they are final: no zombie can move them
+ * anymore) and the stage's state rebuilt. Batches fetched before that are trimmed to start
+ * at the final offset. Stage state changes only in onCommit callbacks, so a failed
+ * transaction leaves no trace and the batch is simply fetched and processed again.
+ */
+export class TransactionalStage {
+  private consumer: Consumer;
+  private readonly partitions = new Map<number, PartitionState>();
+  private closing = false;
+
+  constructor(private readonly opts: TransactionalStageOptions) {
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      readUncommitted: false,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.max(1000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 10)),
+      maxWaitTimeInMs: 50,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+  }
+
+  get assigned(): number[] {
+    return [...this.partitions.keys()];
+  }
+
+  async start(): Promise<void> {
+    const { topic } = this.opts;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assignment = (e.payload as { memberAssignment: Record<string, number[]> }).memberAssignment[topic] ?? [];
+      this.reassign(assignment);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+        const state = this.partitions.get(batch.partition);
+        if (!state || isStale()) return;
+        await this.waitReady(state, heartbeat);
+        const messages = batch.messages.filter((m) => BigInt(m.offset) >= state.startOffset);
+        if (messages.length === 0 || this.closing) return;
+        const last = messages[messages.length - 1].offset;
+        const inBatch: InBatch = {
+          topic,
+          partition: batch.partition,
+          highWatermark: batch.highWatermark,
+          messages: messages.map((m) => toInMessage(topic, batch.partition, m)),
+        };
+        await this.transaction(batch.partition, async (tx) => this.opts.process(inBatch, tx), last);
+        resolveOffset(last);
+        await heartbeat();
+      },
+    });
+  }
+
+  private async waitReady(state: PartitionState, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const ready = state.ready.then(() => (done = true));
+    while (!done) {
+      await Promise.race([ready, new Promise((r) => setTimeout(r, 1000))]);
+      if (!done) await heartbeat().catch(() => undefined);
+    }
+  }
+
+  /** Rebuilds every assigned partition on every join: state from an earlier ownership may be stale. */
+  private reassign(assigned: number[]): void {
+    const keep = new Set(assigned);
+    for (const [p, s] of this.partitions) {
+      this.partitions.delete(p);
+      void s.ready.finally(() => s.producer.disconnect().catch(() => undefined));
+      if (!keep.has(p)) this.opts.onRevoke?.(p);
+    }
+    for (const p of assigned) {
+      const producer = this.opts.kafka.producer({
+        transactionalId: `${this.opts.transactionalIdPrefix}-${p}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 60000,
+      });
+      const state: PartitionState = { producer, startOffset: 0n, lock: Promise.resolve(), ready: Promise.resolve() };
+      state.ready = this.prepare(p, state);
+      this.partitions.set(p, state);
+    }
+    this.opts.logger.info({ topic: this.opts.topic, partitions: assigned }, 'partitions assigned');
+  }
+
+  private async prepare(partition: number, state: PartitionState): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await state.producer.connect();
+        const fence = await state.producer.transaction();
+        await fence.abort();
+        const admin = this.opts.kafka.admin();
+        await admin.connect();
+        try {
+          const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+          const off = committed[0]?.partitions.find((x) => x.partition === partition)?.offset ?? '-1';
+          state.startOffset = BigInt(off) >= 0n ? BigInt(off) : 0n;
+        } finally {
+          await admin.disconnect();
+        }
+        if (state.startOffset > 0n) this.consumer.seek({ topic: this.opts.topic, partition, offset: state.startOffset.toString() });
+        await this.opts.onAssign?.(partition);
+        return;
+      } catch (e) {
+        if (this.partitions.get(partition) !== state) return;
+        this.opts.logger.warn({ err: e, partition, attempt }, 'preparing partition failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` and commits what it sent in one transaction on partition P's producer,
+   * serialized with P's batches. With `inputOffset`, the input offset is committed too.
+   */
+  async transaction(partition: number, fn: (tx: TxContext) => Promise<void> | void, inputOffset?: string): Promise<boolean> {
+    const state = this.partitions.get(partition);
+    if (!state) return false;
+    const run = state.lock.then(async () => {
+      await state.ready;
+      if (this.partitions.get(partition) !== state) return false;
+      const out: OutMessage[] = [];
+      const commits: Array<() => void> = [];
+      await fn({ send: (...m) => out.push(...m), onCommit: (f) => commits.push(f) });
+      if (out.length === 0 && inputOffset === undefined) {
+        for (const f of commits) f();
+        return true;
+      }
+      let tx: Transaction | undefined;
+      try {
+        tx = await state.producer.transaction();
+        if (out.length > 0) await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(out) });
+        if (inputOffset !== undefined) {
+          await tx.sendOffsets({
+            consumerGroupId: this.opts.groupId,
+            topics: [{ topic: this.opts.topic, partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }] }],
+          });
+        }
+        await tx.commit();
+      } catch (e) {
+        await tx?.abort().catch(() => undefined);
+        if (isFenced(e)) {
+          this.partitions.delete(partition);
+          throw new FencedError(`transactional producer for partition ${partition} was fenced by another instance`, e);
+        }
+        throw e;
+      }
+      for (const f of commits) f();
+      return true;
+    });
+    state.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.consumer.disconnect();
+    await Promise.all([...this.partitions.values()].map((s) => s.lock.then(() => s.producer.disconnect()).catch(() => undefined)));
+    this.partitions.clear();
+  }
+}

@@ -1,0 +1,63 @@
+import { topicPrefix } from '../config/load';
+import type { ChariotsConfig } from '../config/schema';
+import { Health } from '../health';
+import { BrokerProbe, createKafkaClient, topicNames } from '../kafka';
+import { rootLogger, type Logger } from '../logger';
+import type { StageContext, StageHandle, StageName } from '../stages/types';
+import { ChariotsError } from '../errors';
+
+type StageModule = { start(ctx: StageContext): Promise<StageHandle> };
+
+/** Stages load lazily: `chariots start filter` does not load fastify, and vice versa. */
+const LOADERS: Record<StageName, () => Promise<StageModule>> = {
+  batcher: () => import('../stages/batcher'),
+  filter: () => import('../stages/filter'),
+  queue: () => import('../stages/queue'),
+  sequencer: () => import('../stages/sequencer'),
+};
+
+export interface RunningStages extends StageHandle {
+  context: StageContext;
+  handles: Partial<Record<StageName, StageHandle>>;
+}
+
+/**
+ * Starts stages in one process, downstream first (so that a record produced by the batcher
+ * finds its consumers already joining), and closes them upstream first (so that nothing
+ * new enters while the later stages drain).
+ */
+export async function runStages(config: Readonly<ChariotsConfig>, names: StageName[], logger: Logger = rootLogger): Promise<RunningStages> {
+  const kafka = createKafkaClient(config.kafka, logger);
+  const health = new Health();
+  const probe = new BrokerProbe(kafka);
+  health.register('kafka', () => probe.reachable());
+  const context: StageContext = { config, kafka, topics: topicNames(topicPrefix(config)), health, logger };
+  const order = (['sequencer', 'queue', 'filter', 'batcher'] as StageName[]).filter((n) => names.includes(n));
+  const handles: Partial<Record<StageName, StageHandle>> = {};
+  const started: StageName[] = [];
+  const closeAll = async () => {
+    for (const n of [...started].reverse()) {
+      try {
+        await handles[n]?.close();
+        logger.info({ stage: n }, 'stage stopped');
+      } catch (e) {
+        logger.error({ err: e, stage: n }, 'stage failed to stop cleanly');
+      }
+    }
+    await probe.close();
+  };
+  try {
+    for (const n of order) {
+      const loader = LOADERS[n];
+      if (!loader) throw new ChariotsError('CHARIOTS_ERR_UNKNOWN_STAGE', `unknown stage "${n}"`);
+      handles[n] = await (await loader()).start(context);
+      started.push(n);
+      logger.info({ stage: n }, 'stage started');
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  return { context, handles, close: () => (closing ??= closeAll()) };
+}
