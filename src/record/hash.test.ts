@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import fnv from 'fnv-plus';
+import { fnv1a64, fnv1a64Decimal, hashTag, hashTagBigInt } from './hash';
+
+/** Independent reference: FNV-1a 64 with BigInt, one byte at a time, over TextEncoder's UTF-8. */
+function reference(s: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(s)) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h;
+}
+
+describe('FNV-1a 64', () => {
+  it('matches the published vectors', () => {
+    expect(fnv1a64Decimal('')).toBe('14695981039346656037');
+    expect(fnv1a64Decimal('a')).toBe('12638187200555641996');
+    expect(fnv1a64('foobar')).toBe(0x85944171f73967e8n); // FNV test suite
+    expect(hashTag('k1', 'v1')).toBe('9489172654252433228'); // SPEC §1
+    expect(hashTagBigInt('k1', 'v1')).toBe(9489172654252433228n);
+  });
+
+  it('hashes the UTF-8 bytes of non-ASCII text', () => {
+    const s = 'ключ:値';
+    expect(Buffer.byteLength(s)).toBe(12);
+    expect(hashTag('ключ', '値')).toBe(reference(s).toString());
+    expect(hashTag('ключ', '値')).toBe('5339149044005750432'); // computed once with reference()
+    expect(hashTag('emoji', '😀')).toBe(reference('emoji:😀').toString());
+  });
+
+  it('hashes raw bytes the same as the string they encode', () => {
+    expect(fnv1a64(Buffer.from('k1:v1'))).toBe(9489172654252433228n);
+  });
+
+  it('equals the BigInt reference on arbitrary Unicode strings (short and long)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.string({ unit: 'binary' }),
+        (k, v) => {
+          expect(hashTagBigInt(k, v)).toBe(reference(`${k}:${v}`));
+          expect(hashTag(k, v)).toBe(reference(`${k}:${v}`).toString());
+        },
+      ),
+    );
+    const long = 'é'.repeat(30000); // past the scratch buffer
+    expect(fnv1a64(long)).toBe(reference(long));
+  });
+
+  it('agrees with fnv-plus in its UTF-8 mode; its default mode is not UTF-8', () => {
+    // fnv-plus hash(s, 64) is FNV-1a 64, but by default over UTF-16 code units, not UTF-8 bytes.
+    expect(fnv.hash('k1:v1', 64).dec()).toBe('9489172654252433228');
+    expect(fnv.hash('ключ:値', 64).dec()).not.toBe(hashTag('ключ', '値'));
+    fnv.useUTF8(true);
+    try {
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary' }), (s) => {
+          expect(fnv.hash(s, 64).dec()).toBe(fnv1a64Decimal(s));
+        }),
+      );
+    } finally {
+      fnv.useUTF8(false);
+    }
+  });
+
+  it('encodes an unpaired surrogate like Buffer/TextEncoder (U+FFFD)', () => {
+    expect(fnv1a64('\ud800')).toBe(fnv1a64('\ufffd'));
+  });
+});

@@ -1,0 +1,77 @@
+import { isLosslessNumber } from 'lossless-json';
+import { ValidationError } from '../errors';
+import { isJsonObject, parseJson, parseJsonBytes } from './json';
+
+const jsonError = (f: () => unknown): ValidationError => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+  throw new Error('no error');
+};
+
+describe('parseJson', () => {
+  it('keeps big integers exact as their source text', () => {
+    const v = parseJson('{"seed":9489172654252433228,"prehash":[18446744073709551615,0]}') as {
+      seed: unknown;
+      prehash: unknown[];
+    };
+    expect(isLosslessNumber(v.seed)).toBe(true);
+    expect(String(v.seed)).toBe('9489172654252433228');
+    expect(v.prehash.map(String)).toEqual(['18446744073709551615', '0']);
+  });
+
+  it('reports malformed JSON as CHARIOTS_ERR_BAD_JSON with the position', () => {
+    const e = jsonError(() => parseJson('{"tags": {"a": 1,}}'));
+    expect(e.code).toBe('CHARIOTS_ERR_BAD_JSON');
+    expect(e.details).toEqual({ position: expect.any(Number) });
+    expect(e.message).toMatch(/^invalid JSON: .*position \d+/);
+    for (const bad of ['', '{', '{"a"}', 'nul', '[1,]', '{"a":01}', '"\u0001"', '{} x']) {
+      expect(jsonError(() => parseJson(bad)).code).toBe('CHARIOTS_ERR_BAD_JSON');
+    }
+  });
+
+  it('refuses very deep nesting cleanly instead of overflowing the stack', () => {
+    const deep = '['.repeat(100000) + ']'.repeat(100000);
+    const e = jsonError(() => parseJson(deep));
+    expect(e.code).toBe('CHARIOTS_ERR_BAD_JSON');
+    expect(e.message).toMatch(/nesting deeper than 64/);
+    expect(() => parseJson('['.repeat(64) + ']'.repeat(64))).not.toThrow();
+    // brackets inside strings do not count
+    expect(() => parseJson(JSON.stringify({ a: '['.repeat(1000), b: '\\"[[[[' }))).not.toThrow();
+  });
+
+  it('stores __proto__ as an own key without touching prototypes', () => {
+    const v = parseJson('{"__proto__":{"polluted":true},"tags":{"__proto__":"x"}}') as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.hasOwn(v, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(v.tags as object)).toEqual(['__proto__']);
+  });
+
+  it('lets the last duplicate key win, as JSON.parse and Go do', () => {
+    expect(parseJson('{"a":"x","a":"y"}')).toEqual({ a: 'y' });
+  });
+});
+
+describe('parseJsonBytes', () => {
+  it('decodes UTF-8 (dropping a BOM) and refuses invalid UTF-8', () => {
+    expect(parseJsonBytes(Buffer.from('\ufeff{"k":"ключ"}'))).toEqual({ k: 'ключ' });
+    const e = jsonError(() => parseJsonBytes(Buffer.from([0x7b, 0xff, 0x7d])));
+    expect(e.code).toBe('CHARIOTS_ERR_BAD_JSON');
+  });
+});
+
+describe('isJsonObject', () => {
+  it('is true only for plain objects', () => {
+    expect(isJsonObject({})).toBe(true);
+    expect(isJsonObject([])).toBe(false);
+    expect(isJsonObject(null)).toBe(false);
+    expect(isJsonObject(parseJson('1'))).toBe(false);
+  });
+});
