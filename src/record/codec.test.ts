@@ -5,6 +5,10 @@ import { parseExternalIngest, type ExternalIngestContext } from './external';
 import { DEFAULT_RECORD_LIMITS, type IngestRecord, type LogRecord } from './types';
 
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => n.toString());
+// Characters that stress JSON escaping and every UTF-8 length.
+const text = fc.string({
+  unit: fc.constantFrom('a', 'Z', 'é', '値', '😀', '"', '\\', '\n', '\u0000', ':'),
+});
 const id = fc.string({ minLength: 1, maxLength: 20 });
 const iso = fc
   .date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true })
@@ -16,7 +20,7 @@ const ingestArb: fc.Arbitrary<IngestRecord> = fc
     seed: u64,
     prehash: fc.uniqueArray(u64, { maxLength: 5 }),
     parent: fc.uniqueArray(id, { maxLength: 3 }),
-    tags: fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), {
+    tags: fc.dictionary(text, text, {
       maxKeys: 5,
     }),
     receivedAt: iso,
