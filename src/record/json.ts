@@ -76,9 +76,13 @@ export function parseJsonBytes(bytes: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DE
   try {
     text = utf8.decode(bytes);
   } catch (e) {
-    throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'invalid JSON: the body is not valid UTF-8', {
-      cause: e,
-    });
+    throw new ValidationError(
+      'CHARIOTS_ERR_BAD_JSON',
+      'invalid JSON: the body is not valid UTF-8',
+      {
+        cause: e,
+      },
+    );
   }
   return parseJson(text, maxDepth);
 }

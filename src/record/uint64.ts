@@ -60,7 +60,8 @@ export function parseUint64(value: unknown, field: string, code: Uint64ErrorCode
   if (isLosslessNumber(value)) {
     const text = value.value;
     if (text.charCodeAt(0) === 45) fail(field, code, value, 'negative');
-    if (!DIGITS.test(text)) fail(field, code, value, 'not an integer literal: no fraction or exponent');
+    if (!DIGITS.test(text))
+      fail(field, code, value, 'not an integer literal: no fraction or exponent');
     return canonicalDigits(text) ?? fail(field, code, value, 'exceeds 2^64-1');
   }
   if (typeof value === 'string') {
