@@ -5,4 +5,5 @@ export { TransactionalStage, type TransactionalStageOptions, type TxContext } fr
 export { followTopic, readToEnd, type Follower, type FollowOptions, type StartPosition } from './reader';
 export { applyTopics, BrokerProbe, partitionCount, type TopicApplyResult } from './admin';
 export { loadTopicDeclarations, topicNames, TopicMismatchError, DEFAULT_TOPICS_DIR, type TopicDeclaration, type TopicRole } from './topics';
+export { readLastMessage } from './tail';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';

@@ -1,6 +1,105 @@
+import { ChariotsError, isChariotsError } from '../../errors';
+import { readToEnd, TransactionalStage, type InMessage } from '../../kafka';
+import { decodeIngest, encodeIngest, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
+import { DedupWindow } from './dedup-window';
 
+/**
+ * The filter lets each record id through once per dedup window (default 24 h). Its state,
+ * per ingest partition, is the `dedup` changelog (key = id, value = first-seen ms), written
+ * in the same transaction as the forwarded record and the input offset, so after a crash or
+ * rebalance the rebuilt window is exactly what was committed. Output keeps the partition:
+ * filtered partition N = ingest partition N (so a seed's records stay in one queue
+ * partition and in order).
+ *
+ * Retries must carry the same id AND the same seed (the record is the same record): the
+ * window is per partition and the partition follows the seed.
+ *
+ * Records produced straight to the ingest topic are validated here; an invalid one goes to
+ * the dead-letter topic with the reason instead of blocking its partition.
+ */
 export async function start(ctx: StageContext): Promise<StageHandle> {
-  ctx.logger.child({ stage: 'filter' }).warn('stage not implemented yet');
-  return { close: async () => undefined };
+  const logger = ctx.logger.child({ stage: 'filter' });
+  const { dcId } = ctx.config;
+  const windowMs = ctx.config.filter.dedupWindowMs;
+  const windows = new Map<number, DedupWindow>();
+
+  const decode = (m: InMessage): IngestRecord =>
+    decodeIngest(m.value as Buffer, {
+      limits: ctx.config.record,
+      now: new Date(Number(m.timestamp)),
+      // Deterministic, so that reprocessing the same message after a crash gives the same id.
+      newId: () => `${ctx.topics.ingest}-${m.partition}-${m.offset}`,
+      localDcId: dcId,
+    });
+
+  const stage = new TransactionalStage({
+    kafka: ctx.kafka,
+    groupId: `${ctx.topics.ingest}.filter`,
+    topic: ctx.topics.ingest,
+    transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
+    logger,
+    onAssign: async (partition) => {
+      const w = new DedupWindow(windowMs);
+      const now = Date.now();
+      await readToEnd(ctx.kafka, {
+        topic: ctx.topics.dedup,
+        partitions: [partition],
+        logger,
+        onBatch: (b) => {
+          for (const m of b.messages) {
+            if (!m.key) continue;
+            const id = m.key.toString();
+            if (m.value === null) w.delete(id);
+            else w.add(id, Number(m.value.toString()));
+          }
+        },
+      });
+      w.expire(now);
+      windows.set(partition, w);
+      logger.info({ partition, ids: w.size }, 'dedup window restored');
+    },
+    onRevoke: (partition) => windows.delete(partition),
+    process: (batch, tx) => {
+      const w = windows.get(batch.partition);
+      if (!w) throw new Error(`no dedup window for partition ${batch.partition}`);
+      const now = Date.now();
+      const admitted = new Map<string, number>();
+      let dropped = 0;
+      for (const m of batch.messages) {
+        if (!m.value) continue;
+        let rec: IngestRecord;
+        try {
+          rec = decode(m);
+        } catch (e) {
+          const err = isChariotsError(e) ? e : new ChariotsError('CHARIOTS_ERR_POISON_MESSAGE', String(e));
+          logger.warn({ partition: m.partition, offset: m.offset, code: err.code }, 'invalid ingest message dead-lettered');
+          const id = `${ctx.topics.ingest}-${m.partition}-${m.offset}`;
+          tx.send({
+            topic: ctx.topics.deadletter,
+            key: id,
+            value: JSON.stringify({ id, reason: err.message, code: err.code, raw: m.value.toString('utf8').slice(0, 4096), deadAt: new Date(now).toISOString() }),
+          });
+          continue;
+        }
+        if (admitted.has(rec.id) || w.has(rec.id, now)) {
+          dropped++;
+          continue;
+        }
+        admitted.set(rec.id, now);
+        tx.send(
+          { topic: ctx.topics.filtered, partition: batch.partition, key: rec.seed, value: encodeIngest(rec) },
+          { topic: ctx.topics.dedup, partition: batch.partition, key: rec.id, value: String(now) },
+        );
+      }
+      if (dropped > 0) logger.debug({ partition: batch.partition, dropped }, 'duplicate ids dropped');
+      tx.onCommit(() => {
+        for (const [id, t] of admitted) w.add(id, t);
+        w.expire(now);
+      });
+    },
+  });
+  ctx.health.register('filter', () => true);
+  await stage.start();
+  return { close: () => stage.close() };
 }

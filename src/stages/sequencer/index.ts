@@ -1,6 +1,73 @@
+import { PoisonMessageError } from '../../errors';
+import { readLastMessage, TransactionalStage } from '../../kafka';
+import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
+import { numberRecords, type NumberingState } from './numbering';
 
+/**
+ * The sequencer numbers released records 1, 2, 3, … into the log topic. The released topic
+ * has ONE partition, so the consumer group gives it to exactly one instance; others are hot
+ * standbys that get it when the owner's session expires. The transactional id is the same
+ * for every instance, so a new owner's InitProducerId fences the old one: two sequencers can
+ * never both write. The next LId is recovered from the last committed log message (its `lid`
+ * and its `vc` header, the per-origin TOIds), so a crash neither reuses nor skips an LId.
+ */
 export async function start(ctx: StageContext): Promise<StageHandle> {
-  ctx.logger.child({ stage: 'sequencer' }).warn('stage not implemented yet');
-  return { close: async () => undefined };
+  const logger = ctx.logger.child({ stage: 'sequencer' });
+  const { dcId } = ctx.config;
+  let state: NumberingState | undefined;
+
+  const stage = new TransactionalStage({
+    kafka: ctx.kafka,
+    groupId: `${ctx.topics.released}.sequencer`,
+    topic: ctx.topics.released,
+    transactionalIdPrefix: `${ctx.topics.log}.sequencer`,
+    sessionTimeoutMs: 10000,
+    logger,
+    onAssign: async () => {
+      const last = await readLastMessage(ctx.kafka, ctx.topics.log, 0, logger);
+      if (!last?.value) state = { lastLid: 0, clock: {} };
+      else {
+        const rec = decodeLog(last.value);
+        const clock = last.headers.vc ? (JSON.parse(last.headers.vc) as Record<string, number>) : { [String(rec.host)]: rec.toid };
+        state = { lastLid: rec.lid, clock };
+      }
+      logger.info({ lastLid: state.lastLid, clock: state.clock }, 'sequencer active');
+    },
+    onRevoke: () => {
+      state = undefined;
+      logger.info('sequencer standby');
+    },
+    process: (batch, tx) => {
+      if (!state) throw new Error('sequencer state missing for an assigned partition');
+      const records: IngestRecord[] = [];
+      for (const m of batch.messages) {
+        if (!m.value) continue;
+        try {
+          records.push(decodeIngest(m.value));
+        } catch (e) {
+          // Only Chariots writes `released`; an undecodable message is a bug upstream. It is
+          // logged and skipped rather than blocking the log forever.
+          logger.error({ err: e, partition: m.partition, offset: m.offset }, 'undecodable released message skipped');
+          if (!(e instanceof PoisonMessageError)) throw e;
+        }
+      }
+      const { out, next } = numberRecords(state, records, dcId, new Date().toISOString());
+      for (const { record, clock } of out) {
+        tx.send({
+          topic: ctx.topics.log,
+          partition: 0,
+          key: record.id,
+          value: encodeLog(record),
+          headers: { lid: String(record.lid), vc: clock },
+        });
+      }
+      tx.onCommit(() => {
+        state = next;
+      });
+    },
+  });
+  ctx.health.register('sequencer', () => true);
+  await stage.start();
+  return { close: () => stage.close() };
 }

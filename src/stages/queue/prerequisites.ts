@@ -1,0 +1,68 @@
+import { hashTag, type IngestRecord, type LogRecord } from '../../record';
+
+/**
+ * A prerequisite, as a string key:
+ *   `h:<seed>:<hash>`  some record with this seed and a tag hashing to <hash> is in the log
+ *   `p:<id>`           the record with this id is in the log
+ *   `t:<host>:<toid>`  the record with TOId <toid> from datacenter <host> is in the log
+ * The same keys describe what a log record provides, so "satisfied" is set membership.
+ */
+export type PrereqKey = string;
+
+export function prerequisitesOf(r: IngestRecord): PrereqKey[] {
+  const keys: PrereqKey[] = [];
+  for (const h of r.prehash) keys.push(`h:${r.seed}:${h}`);
+  for (const p of r.parent) keys.push(`p:${p}`);
+  if (r.prehost !== undefined && r.pretoid !== undefined && r.pretoid > 0) keys.push(`t:${r.prehost}:${r.pretoid}`);
+  return keys;
+}
+
+/** What a record in the log provides to records that wait for it. */
+export function providedBy(r: LogRecord): PrereqKey[] {
+  const keys: PrereqKey[] = [`p:${r.id}`, `t:${r.host}:${r.toid}`];
+  for (const [k, v] of Object.entries(r.tags)) keys.push(`h:${r.seed}:${hashTag(k, v)}`);
+  return keys;
+}
+
+/**
+ * What is in this datacenter's log, as far as prerequisites go. Hash and id keys are kept
+ * in a set; TOIds are dense per origin (guarantee 2/7), so a per-origin maximum suffices.
+ */
+export class LogIndex {
+  private readonly keys = new Set<string>();
+  private readonly maxToid = new Map<number, number>();
+  lastLid = 0;
+
+  /** Adds a log record; returns the keys it newly satisfies. */
+  add(r: LogRecord): PrereqKey[] {
+    if (r.lid <= this.lastLid) return [];
+    this.lastLid = r.lid;
+    const fresh: PrereqKey[] = [];
+    for (const k of providedBy(r)) {
+      if (k.startsWith('t:')) {
+        if ((this.maxToid.get(r.host) ?? 0) < r.toid) this.maxToid.set(r.host, r.toid);
+        fresh.push(k);
+      } else if (!this.keys.has(k)) {
+        this.keys.add(k);
+        fresh.push(k);
+      }
+    }
+    return fresh;
+  }
+
+  has(k: PrereqKey): boolean {
+    if (k.startsWith('t:')) {
+      const [, host, toid] = k.split(':');
+      return (this.maxToid.get(Number(host)) ?? 0) >= Number(toid);
+    }
+    return this.keys.has(k);
+  }
+
+  missing(r: IngestRecord): PrereqKey[] {
+    return prerequisitesOf(r).filter((k) => !this.has(k));
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+}

@@ -1,0 +1,40 @@
+import type { IngestRecord, LogRecord } from '../../record';
+
+/** Per-origin highest TOId in the log: the log's vector clock at its tail. */
+export type VectorClock = Record<string, number>;
+
+export interface NumberingState {
+  lastLid: number;
+  clock: VectorClock;
+}
+
+/**
+ * Gives each released record the next LId, and a TOId: local records (host = this dc) take
+ * the next local TOId; records from another origin keep the TOId their origin gave them.
+ * Pure: returns the records and the state after them; the caller adopts the new state only
+ * once the transaction that writes the records has committed.
+ */
+export function numberRecords(
+  state: NumberingState,
+  records: IngestRecord[],
+  dcId: number,
+  appendedAt: string,
+): { out: Array<{ record: LogRecord; clock: string }>; next: NumberingState } {
+  let lastLid = state.lastLid;
+  const clock: VectorClock = { ...state.clock };
+  const out: Array<{ record: LogRecord; clock: string }> = [];
+  for (const r of records) {
+    const origin = String(r.host);
+    let toid: number;
+    if (r.host === dcId || (r as Partial<LogRecord>).toid === undefined) {
+      toid = (clock[origin] ?? 0) + 1;
+    } else {
+      toid = (r as Partial<LogRecord>).toid as number;
+    }
+    clock[origin] = Math.max(clock[origin] ?? 0, toid);
+    lastLid += 1;
+    // The clock AFTER this record travels with it (header `vc`): the log's state at its LId.
+    out.push({ record: { ...r, lid: lastLid, toid, appendedAt }, clock: JSON.stringify(clock) });
+  }
+  return { out, next: { lastLid, clock } };
+}
