@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import fnv from 'fnv-plus';
-import { fnv1a64, fnv1a64Decimal, hashTag, hashTagBigInt } from './hash';
+import { fnv1a64, fnv1a64Decimal, halvesToDecimal, hashTag, hashTagBigInt } from './hash';
 
 /** Independent reference: FNV-1a 64 with BigInt, one byte at a time, over TextEncoder's UTF-8. */
 function reference(s: string): bigint {
@@ -79,5 +79,18 @@ describe('FNV-1a 64', () => {
 
   it('encodes an unpaired surrogate like Buffer/TextEncoder (U+FFFD)', () => {
     expect(fnv1a64('\ud800')).toBe(fnv1a64('\ufffd'));
+  });
+
+  it('converts 64-bit halves to decimal exactly (no BigInt)', () => {
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    const edge = fc.constantFrom(0, 1, 999999, 1000000, 0xffffffff);
+    fc.assert(
+      fc.property(fc.oneof(u32, edge), fc.oneof(u32, edge), (hi, lo) => {
+        expect(halvesToDecimal(hi, lo)).toBe(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(halvesToDecimal(0xffffffff, 0xffffffff)).toBe('18446744073709551615');
+    expect(halvesToDecimal(0, 0)).toBe('0');
   });
 });

