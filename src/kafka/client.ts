@@ -21,7 +21,11 @@ function pinoLogCreator(logger: Logger) {
   return () =>
     ({ level, label: _label, log: entry, namespace }: LogEntry) => {
       const { message, ...rest } = entry;
-      const lvl = level === logLevel.INFO ? 'debug' : (LEVELS[level] ?? 'debug');
+      // Known, understood warnings: the partitioner notice (we rely on the Java-compatible
+      // default) and the retry-limit notice (a failed idempotent send is answered 503 and the
+      // client's retry with the same id is deduplicated by the filter).
+      const quiet = level === logLevel.INFO || /default partitioner|Limiting retries/.test(message);
+      const lvl = quiet ? 'debug' : (LEVELS[level] ?? 'debug');
       log[lvl]({ namespace, ...rest }, message);
     };
 }
