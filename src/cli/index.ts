@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isChariotsError } from '../errors';
 import { rootLogger } from '../logger';
 import { registerConfig } from './commands/config';
@@ -9,7 +11,13 @@ import { registerTopics } from './commands/topics';
 export function buildProgram(): Command {
   const program = new Command('chariots')
     .description('A causally ordered shared log on Kafka')
-    .version(require('../../package.json').version as string)
+    .version(
+      (
+        JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    )
     .showHelpAfterError();
   registerDev(program);
   registerStart(program);

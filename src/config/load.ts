@@ -13,13 +13,16 @@ export interface ConfigSources {
   overrides?: DeepPartial<ChariotsConfig>;
 }
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 /** Converts a string from env or a flag into the option's type, or says precisely why not. */
 function coerce(opt: OptionInfo, raw: string, source: string): unknown {
   switch (opt.kind) {
     case 'number': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}: expected an integer, got "${raw}"`, { option: opt.key });
+      if (!/^-?\d+$/.test(raw.trim()))
+        throw new ConfigError(`${source}: expected an integer, got "${raw}"`, { option: opt.key });
       return Number(raw.trim());
     }
     case 'boolean': {
@@ -29,7 +32,10 @@ function coerce(opt: OptionInfo, raw: string, source: string): unknown {
       throw new ConfigError(`${source}: expected true or false, got "${raw}"`, { option: opt.key });
     }
     case 'array':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
     default:
       return raw;
   }
@@ -44,13 +50,21 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   node[path[path.length - 1]] = value;
 }
 
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     if (v === undefined) continue;
     const prev = out[k];
     out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev)
         ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
         : v;
   }
@@ -66,7 +80,8 @@ function readFile(path: string): Record<string, unknown> {
   }
   try {
     const parsed: unknown = JSON.parse(text);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be an object');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('top level must be an object');
     return parsed as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
@@ -85,13 +100,22 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<ChariotsConfig
   const fromFlags: Record<string, unknown> = {};
   for (const opt of allOptions()) {
     const e = env[opt.env];
-    if (e !== undefined && e !== '') setPath(fromEnv, opt.path, coerce(opt, e, `environment ${opt.env}`));
+    if (e !== undefined && e !== '')
+      setPath(fromEnv, opt.path, coerce(opt, e, `environment ${opt.env}`));
     const f = sources.flags?.[opt.key];
     if (f !== undefined) setPath(fromFlags, opt.path, coerce(opt, f, `flag ${opt.flag}`));
   }
   // KAFKA_BROKERS is the conventional name every tool (and our test harness) sets.
   if (env.KAFKA_BROKERS && fromEnv.kafka === undefined) {
-    setPath(fromEnv, ['kafka', 'brokers'], coerce(allOptions().find((o) => o.key === 'kafka.brokers')!, env.KAFKA_BROKERS, 'KAFKA_BROKERS'));
+    setPath(
+      fromEnv,
+      ['kafka', 'brokers'],
+      coerce(
+        allOptions().find((o) => o.key === 'kafka.brokers')!,
+        env.KAFKA_BROKERS,
+        'KAFKA_BROKERS',
+      ),
+    );
   }
   merged = deepMerge(merged, fromEnv);
   merged = deepMerge(merged, fromFlags);
@@ -107,7 +131,11 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<ChariotsConfig
 
 function rejectUnknownKeys(value: Record<string, unknown>, path: string[]): void {
   const known = new Set(allOptions().map((o) => o.key));
-  const prefixes = new Set(allOptions().flatMap((o) => o.path.slice(0, -1).map((_, i) => o.path.slice(0, i + 1).join('.'))));
+  const prefixes = new Set(
+    allOptions().flatMap((o) =>
+      o.path.slice(0, -1).map((_, i) => o.path.slice(0, i + 1).join('.')),
+    ),
+  );
   for (const [k, v] of Object.entries(value)) {
     const key = [...path, k].join('.');
     if (known.has(key)) continue;

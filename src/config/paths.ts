@@ -19,7 +19,11 @@ const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCas
 type AnySchema = z.ZodType & { def: Record<string, unknown>; description?: string };
 
 function leaves(schema: AnySchema, path: string[], out: OptionInfo[]): void {
-  const def = schema.def as { type: string; innerType?: AnySchema; shape?: Record<string, AnySchema> };
+  const def = schema.def as {
+    type: string;
+    innerType?: AnySchema;
+    shape?: Record<string, AnySchema>;
+  };
   if (def.type === 'prefault' && def.innerType) return leaves(def.innerType, path, out);
   if (def.type === 'object') {
     const shape = (schema as unknown as { shape: Record<string, AnySchema> }).shape;
@@ -30,7 +34,10 @@ function leaves(schema: AnySchema, path: string[], out: OptionInfo[]): void {
   const inner = (def.type === 'default' ? def.innerType : schema) as AnySchema;
   const innerType = (inner.def as { type: string }).type;
   const kind = innerType === 'array' ? 'array' : (innerType as OptionInfo['kind']);
-  const choices = innerType === 'enum' ? Object.values((inner.def as unknown as { entries: Record<string, string> }).entries) : undefined;
+  const choices =
+    innerType === 'enum'
+      ? Object.values((inner.def as unknown as { entries: Record<string, string> }).entries)
+      : undefined;
   out.push({
     path,
     key: path.join('.'),

@@ -3,7 +3,11 @@ import { allOptions } from './paths';
 /** docs/configuration.md is this function's output; a unit test keeps them equal. */
 export function renderConfigReference(): string {
   const rows = allOptions().map((o) => {
-    const def = Array.isArray(o.defaultValue) ? o.defaultValue.join(',') || '(empty)' : o.defaultValue === '' ? '(empty)' : String(o.defaultValue);
+    const def = Array.isArray(o.defaultValue)
+      ? o.defaultValue.join(',') || '(empty)'
+      : o.defaultValue === ''
+        ? '(empty)'
+        : String(o.defaultValue);
     const type = o.choices ? o.choices.join(' \\| ') : o.kind;
     return `| \`${o.key}\` | \`${o.env}\` | \`${o.flag}\` | ${type} | \`${def}\` | ${o.description} |`;
   });

@@ -8,7 +8,8 @@ import { z } from 'zod';
  */
 const int = (def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.number().int().min(min).max(max).default(def).describe(doc);
-const port = (def: number, doc: string) => int(def, `${doc} (TCP port; 0 = pick a free one)`, 0, 65535);
+const port = (def: number, doc: string) =>
+  int(def, `${doc} (TCP port; 0 = pick a free one)`, 0, 65535);
 const str = (def: string, doc: string) => z.string().default(def).describe(doc);
 const bool = (def: boolean, doc: string) => z.boolean().default(def).describe(doc);
 
@@ -17,19 +18,29 @@ export const configSchema = z.object({
   topicPrefix: str('', 'Prefix of every topic name; empty = "dc<dcId>."'),
   dataDir: str('./data', 'Directory for flstore segments and local state'),
   log: z
-    .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('pino log level') })
+    .object({
+      level: z
+        .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default('info')
+        .describe('pino log level'),
+    })
     .prefault({}),
   kafka: z
     .object({
       brokers: z
         .array(z.string().min(1))
         .default([])
-        .describe('Bootstrap brokers host:port, comma separated; empty = KAFKA_BROKERS, else the embedded local broker (dev only)'),
+        .describe(
+          'Bootstrap brokers host:port, comma separated; empty = KAFKA_BROKERS, else the embedded local broker (dev only)',
+        ),
       clientId: str('chariots', 'Kafka client id prefix'),
       connectionTimeoutMs: int(3000, 'Broker connection timeout (ms)', 100),
       requestTimeoutMs: int(30000, 'Broker request timeout (ms)', 100),
       ssl: bool(false, 'Use TLS to the brokers'),
-      saslMechanism: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none').describe('SASL mechanism'),
+      saslMechanism: z
+        .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
+        .default('none')
+        .describe('SASL mechanism'),
       saslUsername: str('', 'SASL username'),
       saslPassword: str('', 'SASL password'),
     })
@@ -50,7 +61,13 @@ export const configSchema = z.object({
       enabled: bool(true, 'Serve the GoChariots raw TCP ingest'),
       host: str('0.0.0.0', 'TCP ingest bind address'),
       port: port(9000, 'TCP ingest port'),
-      maxFrameBytes: int(1024 * 1024, 'Max TCP frame length (bytes); a larger declared length closes the connection', 16),
+      maxFrameBytes: int(
+        1024 * 1024,
+        'Max TCP frame length (bytes); a larger declared length closes the connection',
+        16,
+      ),
+      maxConnections: int(1024, 'Max concurrent TCP ingest connections; more are refused', 1),
+      idleTimeoutMs: int(300000, 'A TCP ingest connection silent this long is closed (ms)', 1000),
     })
     .prefault({}),
   record: z
@@ -67,18 +84,30 @@ export const configSchema = z.object({
     .object({
       lingerMs: int(2, 'How long a produce waits to gather more records (ms)', 0, 1000),
       maxBatchRecords: int(2000, 'Max records in one produce request', 1),
-      maxPendingRecords: int(100000, 'Records accepted but not yet acked by the broker before new ones get 429', 1),
+      maxPendingRecords: int(
+        100000,
+        'Records accepted but not yet acked by the broker before new ones get 429',
+        1,
+      ),
       waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
     })
     .prefault({}),
   filter: z
     .object({
-      dedupWindowMs: int(24 * 3600 * 1000, 'How long an id is remembered for deduplication (ms)', 1000),
+      dedupWindowMs: int(
+        24 * 3600 * 1000,
+        'How long an id is remembered for deduplication (ms)',
+        1000,
+      ),
     })
     .prefault({}),
   queue: z
     .object({
-      deferTimeoutMs: int(600000, 'How long a record may wait for its prerequisites before it is dead-lettered (ms); 0 = forever', 0),
+      deferTimeoutMs: int(
+        600000,
+        'How long a record may wait for its prerequisites before it is dead-lettered (ms); 0 = forever',
+        0,
+      ),
       scanIntervalMs: int(1000, 'How often deferred records are checked for expiry (ms)', 10),
     })
     .prefault({}),

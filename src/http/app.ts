@@ -35,10 +35,17 @@ export function createApp(opts: AppOptions): FastifyInstance {
     const e = err as { statusCode?: number; code?: string; message: string };
     const status = e.statusCode ?? 500;
     let mapped: ChariotsError;
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = new ChariotsError('CHARIOTS_ERR_BODY_TOO_LARGE', `request body is larger than ${opts.bodyLimitBytes} bytes`);
-    else if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = new ChariotsError('CHARIOTS_ERR_UNSUPPORTED_MEDIA_TYPE', e.message);
-    else if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') mapped = new ChariotsError('CHARIOTS_ERR_BAD_JSON', e.message);
-    else if (status >= 400 && status < 500) mapped = new ChariotsError('CHARIOTS_ERR_BAD_RECORD', e.message);
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      mapped = new ChariotsError(
+        'CHARIOTS_ERR_BODY_TOO_LARGE',
+        `request body is larger than ${opts.bodyLimitBytes} bytes`,
+      );
+    else if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      mapped = new ChariotsError('CHARIOTS_ERR_UNSUPPORTED_MEDIA_TYPE', e.message);
+    else if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+      mapped = new ChariotsError('CHARIOTS_ERR_BAD_JSON', e.message);
+    else if (status >= 400 && status < 500)
+      mapped = new ChariotsError('CHARIOTS_ERR_BAD_RECORD', e.message);
     else {
       req.log.error({ err }, 'unhandled error');
       mapped = new ChariotsError('CHARIOTS_ERR_INTERNAL', 'internal error');

@@ -32,7 +32,10 @@ export async function applyTopics(
     const existing = new Set(await admin.listTopics());
     const results: TopicApplyResult[] = [];
     const missing = declarations.filter((d) => !existing.has(options.prefix + d.name));
-    const rf = (d: TopicDeclaration) => (options.replicationFactor && options.replicationFactor > 0 ? options.replicationFactor : d.replicationFactor);
+    const rf = (d: TopicDeclaration) =>
+      options.replicationFactor && options.replicationFactor > 0
+        ? options.replicationFactor
+        : d.replicationFactor;
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
@@ -44,7 +47,10 @@ export async function applyTopics(
         })),
       });
       for (const d of missing) {
-        options.logger?.info({ topic: options.prefix + d.name, partitions: d.partitions }, 'topic created');
+        options.logger?.info(
+          { topic: options.prefix + d.name, partitions: d.partitions },
+          'topic created',
+        );
         results.push({ topic: options.prefix + d.name, action: 'created' });
       }
     }
@@ -52,14 +58,17 @@ export async function applyTopics(
     const mismatches: TopicMismatchError[] = [];
     for (const d of present) {
       const problems = await compare(admin, options.prefix + d.name, d, rf(d));
-      if (problems.length > 0) mismatches.push(new TopicMismatchError(options.prefix + d.name, problems));
+      if (problems.length > 0)
+        mismatches.push(new TopicMismatchError(options.prefix + d.name, problems));
       else results.push({ topic: options.prefix + d.name, action: 'unchanged' });
     }
     if (mismatches.length === 1) throw mismatches[0];
     if (mismatches.length > 1) {
       throw new TopicMismatchError(
         mismatches.map((m) => m.details?.topic).join(', '),
-        mismatches.flatMap((m) => (m.details?.problems as string[]).map((p) => `${m.details?.topic}: ${p}`)),
+        mismatches.flatMap((m) =>
+          (m.details?.problems as string[]).map((p) => `${m.details?.topic}: ${p}`),
+        ),
       );
     }
     return results;
@@ -68,12 +77,19 @@ export async function applyTopics(
   }
 }
 
-async function compare(admin: Admin, topic: string, d: TopicDeclaration, replicationFactor: number): Promise<string[]> {
+async function compare(
+  admin: Admin,
+  topic: string,
+  d: TopicDeclaration,
+  replicationFactor: number,
+): Promise<string[]> {
   const problems: string[] = [];
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   const partitions = meta.topics[0]?.partitions ?? [];
   if (partitions.length !== d.partitions) {
-    problems.push(`has ${partitions.length} partitions, declared ${d.partitions} (partitions cannot be changed in place: seeds would move; create a new prefix and migrate)`);
+    problems.push(
+      `has ${partitions.length} partitions, declared ${d.partitions} (partitions cannot be changed in place: seeds would move; create a new prefix and migrate)`,
+    );
   }
   const replicas = partitions[0]?.replicas.length ?? 0;
   if (partitions.length > 0 && replicas !== replicationFactor) {
@@ -85,17 +101,23 @@ async function compare(admin: Admin, topic: string, d: TopicDeclaration, replica
       includeSynonyms: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
     });
-    const entries = new Map(described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue]) ?? []);
+    const entries = new Map(
+      described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue]) ?? [],
+    );
     for (const [name, want] of Object.entries(d.configs)) {
       const have = entries.get(name);
-      if (have !== want) problems.push(`config ${name} is "${have ?? '(unset)'}", declared "${want}"`);
+      if (have !== want)
+        problems.push(`config ${name} is "${have ?? '(unset)'}", declared "${want}"`);
     }
   }
   return problems;
 }
 
 /** Partition count of a topic, or undefined when it does not exist. */
-export async function partitionCount(kafka: KafkaClient, topic: string): Promise<number | undefined> {
+export async function partitionCount(
+  kafka: KafkaClient,
+  topic: string,
+): Promise<number | undefined> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -39,7 +39,11 @@ function sasl(cfg: ChariotsConfig['kafka']): SASLOptions | undefined {
   } as SASLOptions;
 }
 
-export function createKafkaClient(cfg: ChariotsConfig['kafka'], logger: Logger, clientSuffix = ''): KafkaClient {
+export function createKafkaClient(
+  cfg: ChariotsConfig['kafka'],
+  logger: Logger,
+  clientSuffix = '',
+): KafkaClient {
   if (cfg.brokers.length === 0) {
     throw new ChariotsError(
       'CHARIOTS_ERR_NO_BROKER',

@@ -1,9 +1,27 @@
 /** The only door to Kafka: everything outside src/kafka/ imports from here, never kafkajs. */
 export { createKafkaClient, type KafkaClient } from './client';
 export { BatchingProducer, type BatchingProducerOptions } from './producer';
-export { TransactionalStage, type TransactionalStageOptions, type TxContext } from './transactional';
-export { followTopic, readToEnd, type Follower, type FollowOptions, type StartPosition } from './reader';
+export {
+  TransactionalStage,
+  type TransactionalStageOptions,
+  type TxContext,
+} from './transactional';
+export {
+  followTopic,
+  readToEnd,
+  type Follower,
+  type FollowOptions,
+  type StartPosition,
+} from './reader';
 export { applyTopics, BrokerProbe, partitionCount, type TopicApplyResult } from './admin';
-export { loadTopicDeclarations, topicNames, TopicMismatchError, DEFAULT_TOPICS_DIR, type TopicDeclaration, type TopicRole } from './topics';
+export {
+  loadTopicDeclarations,
+  topicNames,
+  TopicMismatchError,
+  DEFAULT_TOPICS_DIR,
+  type TopicDeclaration,
+  type TopicRole,
+} from './topics';
 export { readLastMessage } from './tail';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';
+export { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';

@@ -40,7 +40,11 @@ export class BatchingProducer {
     kafka: KafkaClient,
     private readonly options: BatchingProducerOptions,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
   }
 
   async connect(): Promise<void> {
@@ -53,9 +57,15 @@ export class BatchingProducer {
   }
 
   send(message: OutMessage): Promise<void> {
-    if (this.closed) return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
+    if (this.closed)
+      return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
     if (this.pending >= this.options.maxPending) {
-      return Promise.reject(new ChariotsError('CHARIOTS_ERR_OVERLOADED', `too many records waiting for the broker (${this.pending}); retry later`));
+      return Promise.reject(
+        new ChariotsError(
+          'CHARIOTS_ERR_OVERLOADED',
+          `too many records waiting for the broker (${this.pending}); retry later`,
+        ),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
@@ -65,7 +75,12 @@ export class BatchingProducer {
 
   sendMany(messages: OutMessage[]): Promise<void> {
     if (this.pending + messages.length > this.options.maxPending && this.pending > 0) {
-      return Promise.reject(new ChariotsError('CHARIOTS_ERR_OVERLOADED', `too many records waiting for the broker (${this.pending}); retry later`));
+      return Promise.reject(
+        new ChariotsError(
+          'CHARIOTS_ERR_OVERLOADED',
+          `too many records waiting for the broker (${this.pending}); retry later`,
+        ),
+      );
     }
     return Promise.all(messages.map((m) => this.send(m))).then(() => undefined);
   }
@@ -97,7 +112,10 @@ export class BatchingProducer {
           for (const w of batch) w.resolve();
         } catch (e) {
           this.options.logger.warn({ err: e, records: batch.length }, 'produce failed');
-          const err = new BrokerUnavailableError(`the broker did not acknowledge the write: ${(e as Error).message}`, e);
+          const err = new BrokerUnavailableError(
+            `the broker did not acknowledge the write: ${(e as Error).message}`,
+            e,
+          );
           for (const w of batch) w.reject(err);
         } finally {
           this.inFlight = 0;
@@ -123,7 +141,15 @@ export class BatchingProducer {
 }
 
 export function groupByTopic(messages: OutMessage[]) {
-  const byTopic = new Map<string, { key?: string | Buffer | null; value: string | Buffer | null; partition?: number; headers?: Record<string, string> }[]>();
+  const byTopic = new Map<
+    string,
+    {
+      key?: string | Buffer | null;
+      value: string | Buffer | null;
+      partition?: number;
+      headers?: Record<string, string>;
+    }[]
+  >();
   for (const m of messages) {
     let list = byTopic.get(m.topic);
     if (!list) byTopic.set(m.topic, (list = []));

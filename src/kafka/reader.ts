@@ -6,8 +6,18 @@ import type { InBatch, InMessage } from './types';
 
 export function toInMessage(topic: string, partition: number, m: KafkaMessage): InMessage {
   const headers: Record<string, string> = {};
-  if (m.headers) for (const [k, v] of Object.entries(m.headers)) if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
-  return { topic, partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp, headers };
+  if (m.headers)
+    for (const [k, v] of Object.entries(m.headers))
+      if (v !== undefined) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v);
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    timestamp: m.timestamp,
+    headers,
+  };
 }
 
 export type StartPosition = 'earliest' | 'latest' | Record<number, string>;
@@ -45,7 +55,12 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
   const targets = new Map<number, bigint>();
   for (const o of offsets) {
     if (!wanted.has(o.partition)) continue;
-    const start = typeof opts.from === 'object' ? BigInt(opts.from[o.partition] ?? o.low) : opts.from === 'latest' ? BigInt(o.high) : BigInt(o.low);
+    const start =
+      typeof opts.from === 'object'
+        ? BigInt(opts.from[o.partition] ?? o.low)
+        : opts.from === 'latest'
+          ? BigInt(o.high)
+          : BigInt(o.low);
     const end = BigInt(o.high);
     if (end > start && end > BigInt(o.low)) targets.set(o.partition, end);
   }
@@ -69,7 +84,11 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
   // Batches made only of transaction markers never reach eachBatch; this event still tells
   // how far the partition has been read, so caught-up is detected at a marker-terminated end.
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const { topic, partition, lastOffset } = e.payload as { topic: string; partition: number; lastOffset: string };
+    const { topic, partition, lastOffset } = e.payload as {
+      topic: string;
+      partition: number;
+      lastOffset: string;
+    };
     if (topic === opts.topic && wanted.has(partition)) progress(partition, lastOffset);
   });
   await consumer.connect();
@@ -107,7 +126,10 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
 }
 
 /** Reads the partitions to their current end, then stops. */
-export async function readToEnd(kafka: KafkaClient, opts: Omit<FollowOptions, 'from'> & { from?: StartPosition }): Promise<void> {
+export async function readToEnd(
+  kafka: KafkaClient,
+  opts: Omit<FollowOptions, 'from'> & { from?: StartPosition },
+): Promise<void> {
   const f = await followTopic(kafka, { ...opts, from: opts.from ?? 'earliest' });
   try {
     await f.caughtUp;

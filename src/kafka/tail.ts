@@ -8,7 +8,12 @@ import type { InMessage } from './types';
  * commit/abort markers or aborted data (never delivered to read_committed readers), so read
  * a window before the end and widen it until a message is found or the start is reached.
  */
-export async function readLastMessage(kafka: KafkaClient, topic: string, partition: number, logger: Logger): Promise<InMessage | undefined> {
+export async function readLastMessage(
+  kafka: KafkaClient,
+  topic: string,
+  partition: number,
+  logger: Logger,
+): Promise<InMessage | undefined> {
   const admin = kafka.admin();
   await admin.connect();
   let low: bigint;

@@ -14,14 +14,17 @@ const declarationSchema = z.object({
 export type TopicDeclaration = z.infer<typeof declarationSchema>;
 
 /** The topic roles every stage refers to; their names come from the declarations. */
-export type TopicRole = 'ingest' | 'filtered' | 'dedup' | 'deferred' | 'released' | 'log' | 'deadletter';
+export type TopicRole =
+  'ingest' | 'filtered' | 'dedup' | 'deferred' | 'released' | 'log' | 'deadletter';
 
 export const DEFAULT_TOPICS_DIR = resolve(__dirname, '..', '..', 'topics');
 
 export function loadTopicDeclarations(dir = DEFAULT_TOPICS_DIR): TopicDeclaration[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (e) {
     throw new ConfigError(`cannot read topic declarations in ${dir}: ${(e as Error).message}`);
   }
@@ -29,7 +32,9 @@ export function loadTopicDeclarations(dir = DEFAULT_TOPICS_DIR): TopicDeclaratio
     const path = join(dir, f);
     const parsed = declarationSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
     if (!parsed.success) {
-      throw new ConfigError(`bad topic declaration ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new ConfigError(
+        `bad topic declaration ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     return parsed.data;
   });
@@ -37,14 +42,26 @@ export function loadTopicDeclarations(dir = DEFAULT_TOPICS_DIR): TopicDeclaratio
 
 /** Full topic names for one datacenter prefix. */
 export function topicNames(prefix: string): Record<TopicRole, string> {
-  const roles: TopicRole[] = ['ingest', 'filtered', 'dedup', 'deferred', 'released', 'log', 'deadletter'];
+  const roles: TopicRole[] = [
+    'ingest',
+    'filtered',
+    'dedup',
+    'deferred',
+    'released',
+    'log',
+    'deadletter',
+  ];
   return Object.fromEntries(roles.map((r) => [r, `${prefix}${r}`])) as Record<TopicRole, string>;
 }
 
 export class TopicMismatchError extends ChariotsError {
   constructor(topic: string, problems: string[]) {
-    super('CHARIOTS_ERR_TOPIC_MISMATCH', `topic ${topic} does not match its declaration: ${problems.join('; ')}`, {
-      details: { topic, problems },
-    });
+    super(
+      'CHARIOTS_ERR_TOPIC_MISMATCH',
+      `topic ${topic} does not match its declaration: ${problems.join('; ')}`,
+      {
+        details: { topic, problems },
+      },
+    );
   }
 }

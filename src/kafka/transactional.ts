@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { groupByTopic } from './producer';
 import { toInMessage } from './reader';
-import type { InBatch, OutMessage, TopicPartition } from './types';
+import type { InBatch, OutMessage } from './types';
 
 /** Handed to a stage while it processes one batch (or one out-of-band transaction). */
 export interface TxContext {
@@ -42,7 +42,11 @@ interface PartitionState {
 const isFenced = (e: unknown) => {
   const t = (e as { type?: string }).type ?? '';
   const m = (e as Error).message ?? '';
-  return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(t) || /fenced|epoch/i.test(m);
+  return (
+    ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(
+      t,
+    ) || /fenced|epoch/i.test(m)
+  );
 };
 
 /**
@@ -80,7 +84,8 @@ export class TransactionalStage {
   async start(): Promise<void> {
     const { topic } = this.opts;
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const assignment = (e.payload as { memberAssignment: Record<string, number[]> }).memberAssignment[topic] ?? [];
+      const assignment =
+        (e.payload as { memberAssignment: Record<string, number[]> }).memberAssignment[topic] ?? [];
       this.reassign(assignment);
     });
     await this.consumer.connect();
@@ -133,7 +138,12 @@ export class TransactionalStage {
         maxInFlightRequests: 1,
         transactionTimeout: 60000,
       });
-      const state: PartitionState = { producer, startOffset: 0n, lock: Promise.resolve(), ready: Promise.resolve() };
+      const state: PartitionState = {
+        producer,
+        startOffset: 0n,
+        lock: Promise.resolve(),
+        ready: Promise.resolve(),
+      };
       state.ready = this.prepare(p, state);
       this.partitions.set(p, state);
     }
@@ -149,18 +159,30 @@ export class TransactionalStage {
         const admin = this.opts.kafka.admin();
         await admin.connect();
         try {
-          const committed = await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
-          const off = committed[0]?.partitions.find((x) => x.partition === partition)?.offset ?? '-1';
+          const committed = await admin.fetchOffsets({
+            groupId: this.opts.groupId,
+            topics: [this.opts.topic],
+          });
+          const off =
+            committed[0]?.partitions.find((x) => x.partition === partition)?.offset ?? '-1';
           state.startOffset = BigInt(off) >= 0n ? BigInt(off) : 0n;
         } finally {
           await admin.disconnect();
         }
-        if (state.startOffset > 0n) this.consumer.seek({ topic: this.opts.topic, partition, offset: state.startOffset.toString() });
+        if (state.startOffset > 0n)
+          this.consumer.seek({
+            topic: this.opts.topic,
+            partition,
+            offset: state.startOffset.toString(),
+          });
         await this.opts.onAssign?.(partition);
         return;
       } catch (e) {
         if (this.partitions.get(partition) !== state) return;
-        this.opts.logger.warn({ err: e, partition, attempt }, 'preparing partition failed; retrying');
+        this.opts.logger.warn(
+          { err: e, partition, attempt },
+          'preparing partition failed; retrying',
+        );
         await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
       }
     }
@@ -170,7 +192,11 @@ export class TransactionalStage {
    * Runs `fn` and commits what it sent in one transaction on partition P's producer,
    * serialized with P's batches. With `inputOffset`, the input offset is committed too.
    */
-  async transaction(partition: number, fn: (tx: TxContext) => Promise<void> | void, inputOffset?: string): Promise<boolean> {
+  async transaction(
+    partition: number,
+    fn: (tx: TxContext) => Promise<void> | void,
+    inputOffset?: string,
+  ): Promise<boolean> {
     const state = this.partitions.get(partition);
     if (!state) return false;
     const run = state.lock.then(async () => {
@@ -190,7 +216,12 @@ export class TransactionalStage {
         if (inputOffset !== undefined) {
           await tx.sendOffsets({
             consumerGroupId: this.opts.groupId,
-            topics: [{ topic: this.opts.topic, partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }] }],
+            topics: [
+              {
+                topic: this.opts.topic,
+                partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }],
+              },
+            ],
           });
         }
         await tx.commit();
@@ -198,7 +229,10 @@ export class TransactionalStage {
         await tx?.abort().catch(() => undefined);
         if (isFenced(e)) {
           this.partitions.delete(partition);
-          throw new FencedError(`transactional producer for partition ${partition} was fenced by another instance`, e);
+          throw new FencedError(
+            `transactional producer for partition ${partition} was fenced by another instance`,
+            e,
+          );
         }
         throw e;
       }
@@ -215,7 +249,11 @@ export class TransactionalStage {
   async close(): Promise<void> {
     this.closing = true;
     await this.consumer.disconnect();
-    await Promise.all([...this.partitions.values()].map((s) => s.lock.then(() => s.producer.disconnect()).catch(() => undefined)));
+    await Promise.all(
+      [...this.partitions.values()].map((s) =>
+        s.lock.then(() => s.producer.disconnect()).catch(() => undefined),
+      ),
+    );
     this.partitions.clear();
   }
 }

@@ -26,13 +26,25 @@ export interface RunningStages extends StageHandle {
  * finds its consumers already joining), and closes them upstream first (so that nothing
  * new enters while the later stages drain).
  */
-export async function runStages(config: Readonly<ChariotsConfig>, names: StageName[], logger: Logger = rootLogger): Promise<RunningStages> {
+export async function runStages(
+  config: Readonly<ChariotsConfig>,
+  names: StageName[],
+  logger: Logger = rootLogger,
+): Promise<RunningStages> {
   const kafka = createKafkaClient(config.kafka, logger);
   const health = new Health();
   const probe = new BrokerProbe(kafka);
   health.register('kafka', () => probe.reachable());
-  const context: StageContext = { config, kafka, topics: topicNames(topicPrefix(config)), health, logger };
-  const order = (['sequencer', 'queue', 'filter', 'batcher'] as StageName[]).filter((n) => names.includes(n));
+  const context: StageContext = {
+    config,
+    kafka,
+    topics: topicNames(topicPrefix(config)),
+    health,
+    logger,
+  };
+  const order = (['sequencer', 'queue', 'filter', 'batcher'] as StageName[]).filter((n) =>
+    names.includes(n),
+  );
   const handles: Partial<Record<StageName, StageHandle>> = {};
   const started: StageName[] = [];
   const closeAll = async () => {

@@ -5,7 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type DeepPartial } from '../../src/config/load';
 import type { ChariotsConfig } from '../../src/config/schema';
-import { applyTopics, createKafkaClient, loadTopicDeclarations, readToEnd, topicNames, type InMessage, type KafkaClient } from '../../src/kafka';
+import {
+  applyTopics,
+  createKafkaClient,
+  loadTopicDeclarations,
+  readToEnd,
+  topicNames,
+  type InMessage,
+  type KafkaClient,
+} from '../../src/kafka';
 import { rootLogger } from '../../src/logger';
 import { decodeLog, type LogRecord } from '../../src/record';
 
@@ -18,7 +26,10 @@ export function uniquePrefix(name: string): string {
 
 export async function testEnvironment(name: string, overrides: DeepPartial<ChariotsConfig> = {}) {
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-  if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: integration tests run through the jest integration project');
+  if (brokers.length === 0)
+    throw new Error(
+      'KAFKA_BROKERS is not set: integration tests run through the jest integration project',
+    );
   const prefix = uniquePrefix(name);
   const config = loadConfig({
     env: {},
@@ -38,16 +49,27 @@ export async function testEnvironment(name: string, overrides: DeepPartial<Chari
 
 export async function readAll(kafka: KafkaClient, topic: string): Promise<InMessage[]> {
   const out: InMessage[] = [];
-  await readToEnd(kafka, { topic, logger: testLogger, onBatch: (b) => void out.push(...b.messages) });
+  await readToEnd(kafka, {
+    topic,
+    logger: testLogger,
+    onBatch: (b) => void out.push(...b.messages),
+  });
   return out;
 }
 
 /** Reads the log topic until it holds `count` records (or the timeout passes). */
-export async function waitForLog(kafka: KafkaClient, topic: string, count: number, timeoutMs = 60000): Promise<LogRecord[]> {
+export async function waitForLog(
+  kafka: KafkaClient,
+  topic: string,
+  count: number,
+  timeoutMs = 60000,
+): Promise<LogRecord[]> {
   const deadline = Date.now() + timeoutMs;
   let records: LogRecord[] = [];
   while (Date.now() < deadline) {
-    records = (await readAll(kafka, topic)).filter((m) => m.value).map((m) => decodeLog(m.value as Buffer));
+    records = (await readAll(kafka, topic))
+      .filter((m) => m.value)
+      .map((m) => decodeLog(m.value as Buffer));
     if (records.length >= count) return records;
     await new Promise((r) => setTimeout(r, 500));
   }

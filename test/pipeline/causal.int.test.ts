@@ -13,7 +13,12 @@ describe('causal pipeline', () => {
   beforeAll(async () => {
     env = await testEnvironment('causal', { queue: { deferTimeoutMs: 4000, scanIntervalMs: 200 } });
     running = await runStages(env.config, ['filter', 'queue', 'sequencer'], testLogger);
-    producer = new BatchingProducer(env.kafka, { lingerMs: 1, maxBatchMessages: 500, maxPending: 100000, logger: testLogger });
+    producer = new BatchingProducer(env.kafka, {
+      lingerMs: 1,
+      maxBatchMessages: 500,
+      maxPending: 100000,
+      logger: testLogger,
+    });
     await producer.connect();
   });
   afterAll(async () => {
@@ -23,7 +28,13 @@ describe('causal pipeline', () => {
   void Health;
 
   const produce = (records: object[]) =>
-    producer.sendMany(records.map((r) => ({ topic: env.topics.ingest, key: String((r as { seed?: string }).seed ?? '0'), value: JSON.stringify(r) })));
+    producer.sendMany(
+      records.map((r) => ({
+        topic: env.topics.ingest,
+        key: String((r as { seed?: string }).seed ?? '0'),
+        value: JSON.stringify(r),
+      })),
+    );
 
   it('appends a record after its prerequisite even when it arrives first; a wrong seed is deferred then dead-lettered', async () => {
     const seed = '9489172654252433228';
@@ -31,8 +42,16 @@ describe('causal pipeline', () => {
     expect(h).toBe('9489172654252433228');
     // Raw JSON with uint64 as bare numbers, as an application would produce it.
     await producer.sendMany([
-      { topic: env.topics.ingest, key: seed, value: `{"id":"dependent","tags":{"k2":"v2"},"seed":${seed},"prehash":${h}}` },
-      { topic: env.topics.ingest, key: '1', value: `{"id":"other-seed","tags":{"k3":"v3"},"seed":1,"prehash":${h}}` },
+      {
+        topic: env.topics.ingest,
+        key: seed,
+        value: `{"id":"dependent","tags":{"k2":"v2"},"seed":${seed},"prehash":${h}}`,
+      },
+      {
+        topic: env.topics.ingest,
+        key: '1',
+        value: `{"id":"other-seed","tags":{"k3":"v3"},"seed":1,"prehash":${h}}`,
+      },
     ]);
     await sleep(1500);
     await produce([{ id: 'prereq', tags: { k1: 'v1' }, seed }]);
@@ -48,7 +67,9 @@ describe('causal pipeline', () => {
     const deadline = Date.now() + 20000;
     let dead: { record?: { id: string }; reason: string }[] = [];
     while (Date.now() < deadline && dead.length === 0) {
-      dead = (await readAll(env.kafka, env.topics.deadletter)).filter((m) => m.value).map((m) => JSON.parse(m.value!.toString()));
+      dead = (await readAll(env.kafka, env.topics.deadletter))
+        .filter((m) => m.value)
+        .map((m) => JSON.parse(m.value!.toString()));
       await sleep(300);
     }
     expect(dead.map((d) => d.record?.id)).toEqual(['other-seed']);
@@ -59,7 +80,13 @@ describe('causal pipeline', () => {
   it('dedupes ids, requires every prerequisite, and numbers densely', async () => {
     const base = (await waitForLog(env.kafka, env.topics.log, 0, 1)).length;
     await produce([
-      { id: 'multi', seed: '7', tags: { m: '1' }, prehash: [hashTag('a', '1'), hashTag('b', '2')], parent: ['par'] },
+      {
+        id: 'multi',
+        seed: '7',
+        tags: { m: '1' },
+        prehash: [hashTag('a', '1'), hashTag('b', '2')],
+        parent: ['par'],
+      },
       { id: 'a', seed: '7', tags: { a: '1' } },
       { id: 'a', seed: '7', tags: { a: '1' } },
       { id: 'a', seed: '7', tags: { a: '1' } },

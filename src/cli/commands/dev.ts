@@ -12,7 +12,9 @@ export function registerDev(program: Command): void {
   addConfigFlags(
     program
       .command('dev')
-      .description('Everything in one process: a local broker (unless KAFKA_BROKERS is set), topics, every stage'),
+      .description(
+        'Everything in one process: a local broker (unless KAFKA_BROKERS is set), topics, every stage',
+      ),
   ).action(async (opts: Record<string, unknown>) => {
     let config = configFromFlags(opts);
     rootLogger.level = config.log.level;
@@ -27,9 +29,16 @@ export function registerDev(program: Command): void {
     };
     try {
       const kafka = createKafkaClient(config.kafka, rootLogger);
-      await applyTopics(kafka, loadTopicDeclarations(), { prefix: topicPrefix(config), replicationFactor: 1, logger });
+      await applyTopics(kafka, loadTopicDeclarations(), {
+        prefix: topicPrefix(config),
+        replicationFactor: 1,
+        logger,
+      });
       const running = await runStages(config, [...STAGE_NAMES], rootLogger);
-      logger.info({ brokers: config.kafka.brokers, http: config.http.port, tcp: config.tcp.port }, 'chariots dev is up');
+      logger.info(
+        { brokers: config.kafka.brokers, http: config.http.port, tcp: config.tcp.port },
+        'chariots dev is up',
+      );
       onShutdown(rootLogger, async () => {
         await running.close();
         await stopBroker();

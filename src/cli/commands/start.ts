@@ -15,7 +15,10 @@ export function registerStart(program: Command): void {
   ).action(async (stages: string[], opts: Record<string, unknown>) => {
     for (const s of stages) {
       if (!STAGE_NAMES.includes(s as StageName)) {
-        throw new ChariotsError('CHARIOTS_ERR_UNKNOWN_STAGE', `unknown stage "${s}"; stages are: ${STAGE_NAMES.join(', ')}`);
+        throw new ChariotsError(
+          'CHARIOTS_ERR_UNKNOWN_STAGE',
+          `unknown stage "${s}"; stages are: ${STAGE_NAMES.join(', ')}`,
+        );
       }
     }
     const config = configFromFlags(opts);

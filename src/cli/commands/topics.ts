@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { topicPrefix } from '../../config/load';
-import { applyTopics, createKafkaClient, loadTopicDeclarations, DEFAULT_TOPICS_DIR } from '../../kafka';
+import {
+  applyTopics,
+  createKafkaClient,
+  loadTopicDeclarations,
+  DEFAULT_TOPICS_DIR,
+} from '../../kafka';
 import { rootLogger } from '../../logger';
 import { addConfigFlags, configFromFlags } from '../config-flags';
 

@@ -72,13 +72,24 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         try {
           rec = decode(m);
         } catch (e) {
-          const err = isChariotsError(e) ? e : new ChariotsError('CHARIOTS_ERR_POISON_MESSAGE', String(e));
-          logger.warn({ partition: m.partition, offset: m.offset, code: err.code }, 'invalid ingest message dead-lettered');
+          const err = isChariotsError(e)
+            ? e
+            : new ChariotsError('CHARIOTS_ERR_POISON_MESSAGE', String(e));
+          logger.warn(
+            { partition: m.partition, offset: m.offset, code: err.code },
+            'invalid ingest message dead-lettered',
+          );
           const id = `${ctx.topics.ingest}-${m.partition}-${m.offset}`;
           tx.send({
             topic: ctx.topics.deadletter,
             key: id,
-            value: JSON.stringify({ id, reason: err.message, code: err.code, raw: m.value.toString('utf8').slice(0, 4096), deadAt: new Date(now).toISOString() }),
+            value: JSON.stringify({
+              id,
+              reason: err.message,
+              code: err.code,
+              raw: m.value.toString('utf8').slice(0, 4096),
+              deadAt: new Date(now).toISOString(),
+            }),
           });
           continue;
         }
@@ -88,11 +99,17 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         }
         admitted.set(rec.id, now);
         tx.send(
-          { topic: ctx.topics.filtered, partition: batch.partition, key: rec.seed, value: encodeIngest(rec) },
+          {
+            topic: ctx.topics.filtered,
+            partition: batch.partition,
+            key: rec.seed,
+            value: encodeIngest(rec),
+          },
           { topic: ctx.topics.dedup, partition: batch.partition, key: rec.id, value: String(now) },
         );
       }
-      if (dropped > 0) logger.debug({ partition: batch.partition, dropped }, 'duplicate ids dropped');
+      if (dropped > 0)
+        logger.debug({ partition: batch.partition, dropped }, 'duplicate ids dropped');
       tx.onCommit(() => {
         for (const [id, t] of admitted) w.add(id, t);
         w.expire(now);

@@ -82,6 +82,7 @@ export class DeferredSet {
   }
 
   removePartition(partition: number): void {
-    for (const e of [...this.entries.values()]) if (e.partition === partition) this.remove(e.record.id);
+    for (const e of [...this.entries.values()])
+      if (e.partition === partition) this.remove(e.record.id);
   }
 }

@@ -1,4 +1,10 @@
-import { followTopic, readToEnd, TransactionalStage, type OutMessage, type TxContext } from '../../kafka';
+import {
+  followTopic,
+  readToEnd,
+  TransactionalStage,
+  type OutMessage,
+  type TxContext,
+} from '../../kafka';
 import { decodeIngest, decodeLog, encodeIngest, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
 import { DeferredSet, type DeferredEntry } from './deferred-set';
@@ -23,10 +29,22 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const deferred = new DeferredSet();
   const pendingRelease = new Map<number, DeferredEntry[]>();
   let flushScheduled = false;
+  // Assigned once below; `let` because the log follower may wake records before it exists.
+  // eslint-disable-next-line prefer-const
   let stage: TransactionalStage | undefined;
 
-  const released = (r: IngestRecord): OutMessage => ({ topic: ctx.topics.released, partition: 0, key: r.id, value: encodeIngest(r) });
-  const tombstone = (e: DeferredEntry): OutMessage => ({ topic: ctx.topics.deferred, partition: e.partition, key: e.record.id, value: null });
+  const released = (r: IngestRecord): OutMessage => ({
+    topic: ctx.topics.released,
+    partition: 0,
+    key: r.id,
+    value: encodeIngest(r),
+  });
+  const tombstone = (e: DeferredEntry): OutMessage => ({
+    topic: ctx.topics.deferred,
+    partition: e.partition,
+    key: e.record.id,
+    value: null,
+  });
 
   // Releases of woken records are gathered and written one transaction per partition.
   const scheduleRelease = (entries: DeferredEntry[]) => {
@@ -60,7 +78,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         } catch (err) {
           logger.warn({ err, partition, records: entries.length }, 'release failed; will retry');
           for (const e of entries) e.busy = false;
-          setTimeout(() => scheduleRelease(entries.filter((x) => deferred.get(x.record.id) === x)), 500).unref();
+          setTimeout(
+            () => scheduleRelease(entries.filter((x) => deferred.get(x.record.id) === x)),
+            500,
+          ).unref();
         }
       }),
     );
@@ -83,7 +104,13 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   logger.info({ lastLid: index.lastLid, keys: index.size }, 'log index built');
 
   const deferEntry = (record: IngestRecord, partition: number, deadline: number | null) => {
-    const entry: DeferredEntry = { record, partition, deadline, missing: new Set(index.missing(record)), busy: false };
+    const entry: DeferredEntry = {
+      record,
+      partition,
+      deadline,
+      missing: new Set(index.missing(record)),
+      busy: false,
+    };
     // Between the check in process() and this commit the log may have moved on: re-check.
     if (entry.missing.size === 0) {
       deferred.add(entry);
@@ -129,7 +156,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           record = decodeIngest(m.value);
         } catch (err) {
           // Only Chariots writes `filtered`; an undecodable value is skipped, not allowed to block the partition.
-          logger.error({ err, partition: m.partition, offset: m.offset }, "undecodable filtered message skipped");
+          logger.error(
+            { err, partition: m.partition, offset: m.offset },
+            'undecodable filtered message skipped',
+          );
           continue;
         }
         const missing = index.missing(record);
@@ -138,7 +168,12 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         } else {
           const deadline = deferTimeoutMs > 0 ? now + deferTimeoutMs : null;
           toDefer.push({ record, deadline });
-          tx.send({ topic: ctx.topics.deferred, partition: batch.partition, key: record.id, value: deferredValue(record, deadline, missing) });
+          tx.send({
+            topic: ctx.topics.deferred,
+            partition: batch.partition,
+            key: record.id,
+            value: deferredValue(record, deadline, missing),
+          });
         }
       }
       tx.onCommit(() => {
@@ -163,11 +198,21 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         await stage?.transaction(partition, (tx) => {
           const deadAt = new Date().toISOString();
           for (const e of entries) {
-            tx.send({ topic: ctx.topics.deadletter, key: e.record.id, value: deadLetterValue(e, deferTimeoutMs, deadAt) }, tombstone(e));
+            tx.send(
+              {
+                topic: ctx.topics.deadletter,
+                key: e.record.id,
+                value: deadLetterValue(e, deferTimeoutMs, deadAt),
+              },
+              tombstone(e),
+            );
           }
           tx.onCommit(() => {
             for (const e of entries) deferred.remove(e.record.id);
-            logger.warn({ partition, records: entries.length }, 'deferred records dead-lettered after timeout');
+            logger.warn(
+              { partition, records: entries.length },
+              'deferred records dead-lettered after timeout',
+            );
           });
         });
       } catch (err) {

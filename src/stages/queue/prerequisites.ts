@@ -13,7 +13,8 @@ export function prerequisitesOf(r: IngestRecord): PrereqKey[] {
   const keys: PrereqKey[] = [];
   for (const h of r.prehash) keys.push(`h:${r.seed}:${h}`);
   for (const p of r.parent) keys.push(`p:${p}`);
-  if (r.prehost !== undefined && r.pretoid !== undefined && r.pretoid > 0) keys.push(`t:${r.prehost}:${r.pretoid}`);
+  if (r.prehost !== undefined && r.pretoid !== undefined && r.pretoid > 0)
+    keys.push(`t:${r.prehost}:${r.pretoid}`);
   return keys;
 }
 

@@ -8,8 +8,16 @@ import type { PrereqKey } from './prerequisites';
  *   deferred:   {"record":<IngestRecord>,"deadline":ISO|null,"missing":[PrereqKey…]}
  *   deadletter: {"record":<IngestRecord>,"reason":string,"code":string,"missing":[…],"deadAt":ISO}
  */
-export function deferredValue(record: IngestRecord, deadline: number | null, missing: PrereqKey[]): string {
-  return JSON.stringify({ record, deadline: deadline === null ? null : new Date(deadline).toISOString(), missing });
+export function deferredValue(
+  record: IngestRecord,
+  deadline: number | null,
+  missing: PrereqKey[],
+): string {
+  return JSON.stringify({
+    record,
+    deadline: deadline === null ? null : new Date(deadline).toISOString(),
+    missing,
+  });
 }
 
 export function parseDeferredValue(buf: Buffer): { record: IngestRecord; deadline: number | null } {

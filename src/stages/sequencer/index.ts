@@ -29,7 +29,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       if (!last?.value) state = { lastLid: 0, clock: {} };
       else {
         const rec = decodeLog(last.value);
-        const clock = last.headers.vc ? (JSON.parse(last.headers.vc) as Record<string, number>) : { [String(rec.host)]: rec.toid };
+        const clock = last.headers.vc
+          ? (JSON.parse(last.headers.vc) as Record<string, number>)
+          : { [String(rec.host)]: rec.toid };
         state = { lastLid: rec.lid, clock };
       }
       logger.info({ lastLid: state.lastLid, clock: state.clock }, 'sequencer active');
@@ -48,7 +50,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         } catch (e) {
           // Only Chariots writes `released`; an undecodable message is a bug upstream. It is
           // logged and skipped rather than blocking the log forever.
-          logger.error({ err: e, partition: m.partition, offset: m.offset }, 'undecodable released message skipped');
+          logger.error(
+            { err: e, partition: m.partition, offset: m.offset },
+            'undecodable released message skipped',
+          );
           if (!(e instanceof PoisonMessageError)) throw e;
         }
       }
