@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import type { IngestRecord } from '../../record';
+import { numberRecords, type NumberingState } from './numbering';
+
+const rec = (i: number, host: number, toid?: number): IngestRecord & { toid?: number } => ({
+  id: `r${i}`,
+  host,
+  seed: '0',
+  tags: {},
+  prehash: [],
+  parent: [],
+  receivedAt: '',
+  ...(toid !== undefined ? { toid } : {}),
+});
+
+describe('LId and TOId assignment (property)', () => {
+  it('gives dense LIds and dense local TOIds across any split into batches, continuing from any state', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 1000 }),
+        fc.nat({ max: 1000 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 10 }),
+        (lid0, toid0, sizes) => {
+          let state: NumberingState = { lastLid: lid0, clock: { '1': toid0 } };
+          const lids: number[] = [];
+          const toids: number[] = [];
+          let i = 0;
+          for (const n of sizes) {
+            const batch = Array.from({ length: n }, () => rec(i++, 1));
+            const { out, next } = numberRecords(state, batch, 1, 'now');
+            for (const o of out) {
+              lids.push(o.record.lid);
+              toids.push(o.record.toid);
+              expect(JSON.parse(o.clock)['1']).toBe(o.record.toid);
+            }
+            state = next;
+          }
+          expect(lids).toEqual(lids.map((_, k) => lid0 + k + 1));
+          expect(toids).toEqual(toids.map((_, k) => toid0 + k + 1));
+          expect(state.lastLid).toBe(lid0 + lids.length);
+        },
+      ),
+    );
+  });
+
+  it('keeps the TOId a remote origin gave and advances that origin in the clock', () => {
+    const { out, next } = numberRecords(
+      { lastLid: 5, clock: { '1': 2 } },
+      [rec(0, 2, 7), rec(1, 1)],
+      1,
+      'now',
+    );
+    expect(out.map((o) => [o.record.lid, o.record.host, o.record.toid])).toEqual([
+      [6, 2, 7],
+      [7, 1, 3],
+    ]);
+    expect(next.clock).toEqual({ '1': 3, '2': 7 });
+  });
+
+  it('does not change the input state (a failed transaction leaves no trace)', () => {
+    const state: NumberingState = { lastLid: 1, clock: { '1': 1 } };
+    numberRecords(state, [rec(0, 1)], 1, 'now');
+    expect(state).toEqual({ lastLid: 1, clock: { '1': 1 } });
+  });
+});
