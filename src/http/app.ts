@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ChariotsError, isChariotsError } from '../errors';
 import type { Health } from '../health';
 import type { Logger } from '../logger';
@@ -18,10 +18,10 @@ export interface AppOptions {
 export function createApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyServerOptions['loggerInstance'],
-    disableRequestLogging: true,
+    // Per-request lines would dominate the log at load; routes log what matters, bound to {reqId}.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: opts.bodyLimitBytes,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'reqId',
     requestTimeout: 120000,
     connectionTimeout: 0,
     keepAliveTimeout: 65000,

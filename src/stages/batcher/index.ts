@@ -1,33 +1,124 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { ChariotsError } from '../../errors';
 import { createApp } from '../../http/app';
+import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
+import { ChangelogView } from './changelog-view';
+import { parseDeadLetterEntry, parseDeferredEntry, type DeadLetterEntry, type DeferredEntry } from './entries';
+import { followChangelog, followLogForWaiters } from './followers';
+import { redriveMessages } from './redrive';
+import { registerBatcherRoutes } from './routes';
+import { ProducerSink } from './sink';
+import { TcpIngest } from './tcp';
+import { AppendWaiters } from './waiters';
 
 export interface BatcherHandle extends StageHandle {
   app: FastifyInstance;
   /** The bound HTTP address (useful when port 0 was asked for). */
   httpUrl: string;
+  /** The bound raw TCP port; undefined when tcp.enabled is false. */
+  tcpPort?: number;
 }
 
 /**
  * The batcher is what clients talk to (GoChariots' "app" + "batcher"): the HTTP API and the
- * raw TCP ingest, both producing to the ingest topic.
+ * raw TCP ingest, both producing to the ingest topic through ONE batching producer, plus
+ * the views of deferred and dead-lettered records and their re-drive.
  */
 export async function start(ctx: StageContext): Promise<BatcherHandle> {
   const logger = ctx.logger.child({ stage: 'batcher' });
-  const app = createApp({ logger, health: ctx.health, bodyLimitBytes: ctx.config.http.bodyLimitBytes });
-  await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : ctx.config.http.port;
-  const httpUrl = `http://${ctx.config.http.host === '0.0.0.0' ? '127.0.0.1' : ctx.config.http.host}:${port}`;
-  logger.info({ url: httpUrl }, 'HTTP API listening');
-  let closed = false;
-  return {
-    app,
-    httpUrl,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await app.close();
-    },
+  const { config, kafka, topics } = ctx;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const f of cleanup.splice(0).reverse()) await f().catch((e: unknown) => logger.warn({ err: e }, 'batcher close step failed'));
   };
+  let ready = false;
+  ctx.health.register('batcher', () => ready);
+  const followers: Follower[] = [];
+  // Runs in reverse: stop accepting (TCP, HTTP), flush the producer, then stop reading.
+  cleanup.push(() => Promise.all(followers.map((f) => f.close())));
+  try {
+    const producer = new BatchingProducer(kafka, {
+      lingerMs: config.batcher.lingerMs,
+      maxBatchMessages: config.batcher.maxBatchRecords,
+      maxPending: config.batcher.maxPendingRecords,
+      logger,
+    });
+    await producer.connect();
+    cleanup.push(() => producer.close());
+    const sink = new ProducerSink(producer, topics.ingest, config.batcher.maxPendingRecords);
+
+    const waiters = new AppendWaiters();
+    const deferred = new ChangelogView<DeferredEntry>();
+    const deadletter = new ChangelogView<DeadLetterEntry>();
+    followers.push(
+      ...(await Promise.all([
+        followLogForWaiters(kafka, topics.log, waiters, logger),
+        followChangelog(kafka, topics.deferred, deferred, parseDeferredEntry, logger),
+        followChangelog(kafka, topics.deadletter, deadletter, parseDeadLetterEntry, logger),
+      ])),
+    );
+
+    const app = createApp({ logger, health: ctx.health, bodyLimitBytes: config.http.bodyLimitBytes });
+    // A stable transactional id per instance lets a restart fence (abort) a transaction
+    // its crashed predecessor left open; host + HTTP port is unique per running instance.
+    const redriver = new TransactionalProducer(kafka, { transactionalId: `${topics.deadletter}.redrive.${hostname()}.${config.http.port}`, logger });
+    cleanup.push(() => redriver.close());
+    void redriver.connect().catch((e: unknown) => logger.warn({ err: e }, 're-drive producer not connected yet; will retry on first use'));
+
+    await registerBatcherRoutes(app, {
+      sink,
+      waiters,
+      dcId: config.dcId,
+      limits: config.record,
+      waitTimeoutMs: config.batcher.waitTimeoutMs,
+      deferred,
+      deadletter,
+      redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),
+    });
+    if (config.http.enabled) {
+      await app.listen({ host: config.http.host, port: config.http.port });
+    } else {
+      await app.ready();
+    }
+    cleanup.push(() => app.close());
+    // Before app.close(), which waits for in-flight requests: waiting ones answer at once.
+    cleanup.push(async () => waiters.rejectAll(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'the batcher is shutting down; the record was accepted and will be appended')));
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
+    const httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+    if (config.http.enabled) logger.info({ url: httpUrl }, 'HTTP API listening');
+
+    let tcp: TcpIngest | undefined;
+    if (config.tcp.enabled) {
+      tcp = new TcpIngest({ ...config.tcp, sink, dcId: config.dcId, limits: config.record, logger });
+      await tcp.listen();
+      // Closed before the HTTP app (cleanup runs in reverse) so its last records still reach the producer.
+      cleanup.push(() => tcp!.close());
+      logger.info({ host: config.tcp.host, port: tcp.port }, 'TCP ingest listening');
+    }
+
+    void Promise.all(followers.map((f) => f.caughtUp)).then(() => {
+      ready = true;
+      logger.info({ deferred: deferred.size, deadletter: deadletter.size }, 'batcher ready');
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      httpUrl,
+      tcpPort: tcp?.port,
+      close: () =>
+        (closing ??= (async () => {
+          ready = false;
+          ctx.health.unregister('batcher');
+          await closeAll();
+        })()),
+    };
+  } catch (e) {
+    ctx.health.unregister('batcher');
+    await closeAll();
+    throw e;
+  }
 }

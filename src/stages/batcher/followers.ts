@@ -1,0 +1,46 @@
+import { followTopic, type Follower, type KafkaClient } from '../../kafka';
+import type { Logger } from '../../logger';
+import { decodeLog } from '../../record';
+import type { ChangelogView } from './changelog-view';
+import type { AppendWaiters } from './waiters';
+
+/** Materializes a compacted topic keyed by record id into `view`. */
+export function followChangelog<T>(kafka: KafkaClient, topic: string, view: ChangelogView<T>, parse: (key: string, value: Buffer) => T, logger: Logger): Promise<Follower> {
+  return followTopic(kafka, {
+    topic,
+    from: 'earliest',
+    logger,
+    onBatch: (b) => {
+      for (const m of b.messages) {
+        if (!m.key) continue;
+        const key = m.key.toString('utf8');
+        if (m.value === null) view.delete(key);
+        else view.set(key, parse(key, m.value));
+      }
+    },
+  });
+}
+
+/**
+ * Tails the ordered log from its end (records appended before this process started have
+ * no waiter here) and wakes `?wait=appended` requests by record id.
+ */
+export function followLogForWaiters(kafka: KafkaClient, topic: string, waiters: AppendWaiters, logger: Logger): Promise<Follower> {
+  return followTopic(kafka, {
+    topic,
+    from: 'latest',
+    logger,
+    onBatch: (b) => {
+      if (waiters.size === 0) return;
+      for (const m of b.messages) {
+        if (!m.value) continue;
+        try {
+          const r = decodeLog(m.value);
+          waiters.appended(r.id, r.lid);
+        } catch (e) {
+          logger.warn({ err: e, offset: m.offset }, 'undecodable log message ignored by waiters');
+        }
+      }
+    },
+  });
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { ChariotsError, ValidationError } from '../../errors';
+import type { ChangelogView } from './changelog-view';
+import type { DeadLetterEntry, DeferredEntry } from './entries';
+
+export interface AdminRouteDeps {
+  deferred: ChangelogView<DeferredEntry>;
+  deadletter: ChangelogView<DeadLetterEntry>;
+  /** Re-drives one dead-lettered record (atomically: back into the pipeline + tombstone). */
+  redrive(entry: DeadLetterEntry): Promise<void>;
+}
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+function pageQuery(query: unknown): { limit: number; after?: string } {
+  const q = (query ?? {}) as Record<string, unknown>;
+  let limit = DEFAULT_LIMIT;
+  if (q.limit !== undefined) {
+    const n = typeof q.limit === 'string' && /^\d{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(n >= 1 && n <= MAX_LIMIT)) throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', `limit must be an integer between 1 and ${MAX_LIMIT}; got ${JSON.stringify(q.limit)}`);
+    limit = n;
+  }
+  if (q.after !== undefined && typeof q.after !== 'string') throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', 'after must be one record id');
+  return { limit, after: q.after as string | undefined };
+}
+
+/**
+ * Visibility of bounded waiting (SPEC §2.6): what waits for prerequisites, what gave up,
+ * and the way back. Lists are this instance's materialized view of the compacted topics,
+ * so an entry produced a moment ago may take a fetch interval to show up.
+ */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
+  app.get('/deferred', async (req) => {
+    const { limit, after } = pageQuery(req.query);
+    const { items, next } = deps.deferred.page(limit, after);
+    return { deferred: items, count: deps.deferred.size, next };
+  });
+
+  app.get('/deadletter', async (req) => {
+    const { limit, after } = pageQuery(req.query);
+    const { items, next } = deps.deadletter.page(limit, after);
+    return { deadletter: items, count: deps.deadletter.size, next };
+  });
+
+  // Concurrent retries of one id share one re-drive, so a double click re-drives once.
+  const inFlight = new Map<string, Promise<void>>();
+  app.post<{ Params: { id: string } }>('/deadletter/:id/retry', async (req) => {
+    const { id } = req.params;
+    let running = inFlight.get(id);
+    if (!running) {
+      const entry = deps.deadletter.get(id);
+      if (!entry) throw new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `record ${id} is not dead-lettered`, { details: { id } });
+      if (!entry.record) {
+        throw new ValidationError('CHARIOTS_ERR_BAD_RECORD', `dead letter ${id} holds no valid record (${entry.reason || entry.code}); it cannot be re-driven, produce a corrected record instead`);
+      }
+      running = deps.redrive(entry).then(() => deps.deadletter.delete(id));
+      inFlight.set(id, running);
+      void running.then(
+        () => inFlight.delete(id),
+        () => inFlight.delete(id),
+      );
+      req.log.info({ id }, 're-driving dead-lettered record');
+    }
+    await running;
+    return { id, redriven: true };
+  });
+}

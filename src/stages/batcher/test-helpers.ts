@@ -1,0 +1,54 @@
+import pino from 'pino';
+import { loadConfig } from '../../config/load';
+import { ChariotsError } from '../../errors';
+import { Health } from '../../health';
+import { createApp } from '../../http/app';
+import type { IngestRecord } from '../../record';
+import { ChangelogView } from './changelog-view';
+import type { DeadLetterEntry, DeferredEntry } from './entries';
+import { registerBatcherRoutes } from './routes';
+import type { AppendOutcome, RecordSink } from './sink';
+import { AppendWaiters } from './waiters';
+
+/** A sink that keeps what it is given; `fail` makes it answer like a broken/overloaded broker. */
+export class MemorySink implements RecordSink {
+  records: IngestRecord[] = [];
+  pending = 0;
+  capacity = 1000;
+  fail: ((r: IngestRecord) => ChariotsError | null) | undefined;
+  refuse: ChariotsError | undefined;
+
+  async append(records: IngestRecord[]): Promise<AppendOutcome[]> {
+    if (this.refuse) throw this.refuse;
+    return records.map((r) => {
+      const e = this.fail?.(r) ?? null;
+      if (!e) this.records.push(r);
+      return e;
+    });
+  }
+}
+
+/** The batcher's routes on a real fastify app, with in-memory dependencies (no broker). */
+export async function buildTestApp(overrides: { bodyLimitBytes?: number } = {}) {
+  const config = loadConfig({ env: {}, overrides: { dcId: 3 } });
+  const sink = new MemorySink();
+  const waiters = new AppendWaiters();
+  const deferred = new ChangelogView<DeferredEntry>();
+  const deadletter = new ChangelogView<DeadLetterEntry>();
+  const redriven: DeadLetterEntry[] = [];
+  const app = createApp({ logger: pino({ level: 'silent' }), health: new Health(), bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024 });
+  await registerBatcherRoutes(app, {
+    sink,
+    waiters,
+    dcId: config.dcId,
+    limits: config.record,
+    waitTimeoutMs: 1000,
+    deferred,
+    deadletter,
+    redrive: async (e) => {
+      redriven.push(e);
+    },
+  });
+  await app.ready();
+  return { app, sink, waiters, deferred, deadletter, redriven, config };
+}
