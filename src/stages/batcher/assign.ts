@@ -6,7 +6,12 @@ import type { IngestRecord, RecordInput } from '../../record';
  * (a UUID; a client that wants safe retries sends its own), this datacenter for host 0,
  * and the receive time.
  */
-export function toIngest(input: RecordInput, dcId: number, now: Date = new Date(), newId: () => string = randomUUID): IngestRecord {
+export function toIngest(
+  input: RecordInput,
+  dcId: number,
+  now: Date = new Date(),
+  newId: () => string = randomUUID,
+): IngestRecord {
   return {
     ...input,
     id: input.id ?? newId(),

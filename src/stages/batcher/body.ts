@@ -10,13 +10,18 @@ function text(body: Buffer): string {
   try {
     return utf8.decode(body);
   } catch (e) {
-    throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'invalid JSON: the body is not valid UTF-8', { cause: e });
+    throw new ValidationError(
+      'CHARIOTS_ERR_BAD_JSON',
+      'invalid JSON: the body is not valid UTF-8',
+      { cause: e },
+    );
   }
 }
 
 /** The single JSON value of a POST /record body (lossless: uint64s stay exact). */
 export function parseOne(body: Buffer): unknown {
-  if (body.length === 0) throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'the body is empty; send one JSON record');
+  if (body.length === 0)
+    throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'the body is empty; send one JSON record');
   return parseJsonBytes(body);
 }
 
@@ -32,24 +37,38 @@ export function parseMany(body: Buffer, contentType: string | undefined): BodyIt
   const ndjson = /^application\/(x-)?ndjson\b/i.test(contentType ?? '') || !trimmed.startsWith('[');
   if (!ndjson) {
     const v = parseJson(all);
-    if (!Array.isArray(v)) throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'the body must be a JSON array of records or NDJSON');
+    if (!Array.isArray(v))
+      throw new ValidationError(
+        'CHARIOTS_ERR_BAD_JSON',
+        'the body must be a JSON array of records or NDJSON',
+      );
     return v.map((value) => ({ ok: true, value }));
   }
   const lines = all
     .split('\n')
     .map((line, i) => ({ line, no: i + 1 }))
     .filter((l) => l.line.trim().length > 0);
-  if (lines.length === 0) throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'the body is empty; send a JSON array of records or NDJSON');
+  if (lines.length === 0)
+    throw new ValidationError(
+      'CHARIOTS_ERR_BAD_JSON',
+      'the body is empty; send a JSON array of records or NDJSON',
+    );
   const items: BodyItem[] = lines.map(({ line, no }) => {
     try {
       return { ok: true, value: parseJson(line) };
     } catch (e) {
       const err = e as ChariotsError;
-      return { ok: false, error: new ValidationError('CHARIOTS_ERR_BAD_JSON', `line ${no}: ${err.message}`) };
+      return {
+        ok: false,
+        error: new ValidationError('CHARIOTS_ERR_BAD_JSON', `line ${no}: ${err.message}`),
+      };
     }
   });
   if (items.every((it) => !it.ok)) {
-    throw new ValidationError('CHARIOTS_ERR_BAD_JSON', 'the body is neither a JSON array nor NDJSON: no line is valid JSON');
+    throw new ValidationError(
+      'CHARIOTS_ERR_BAD_JSON',
+      'the body is neither a JSON array nor NDJSON: no line is valid JSON',
+    );
   }
   return items;
 }

@@ -46,23 +46,39 @@ function parseObject(value: Buffer): Record<string, unknown> | undefined {
   try {
     // Internal topics hold no number above 2^53 (uint64s are strings): JSON.parse is exact.
     const v: unknown = JSON.parse(value.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export function parseDeferredEntry(id: string, value: Buffer): DeferredEntry {
   const o = parseObject(value) ?? {};
-  return { id, record: checkedRecord(o.record) ?? null, missing: strings(o.missing), deadline: strOrNull(o.deadline) };
+  return {
+    id,
+    record: checkedRecord(o.record) ?? null,
+    missing: strings(o.missing),
+    deadline: strOrNull(o.deadline),
+  };
 }
 
 export function parseDeadLetterEntry(id: string, value: Buffer): DeadLetterEntry {
   const o = parseObject(value);
-  if (!o) return { id, record: null, reason: 'undecodable dead-letter value', code: 'CHARIOTS_ERR_POISON_MESSAGE', missing: [], deadAt: null };
+  if (!o)
+    return {
+      id,
+      record: null,
+      reason: 'undecodable dead-letter value',
+      code: 'CHARIOTS_ERR_POISON_MESSAGE',
+      missing: [],
+      deadAt: null,
+    };
   const entry: DeadLetterEntry = {
     id,
     record: checkedRecord(o.record) ?? null,

@@ -5,7 +5,13 @@ import type { ChangelogView } from './changelog-view';
 import type { AppendWaiters } from './waiters';
 
 /** Materializes a compacted topic keyed by record id into `view`. */
-export function followChangelog<T>(kafka: KafkaClient, topic: string, view: ChangelogView<T>, parse: (key: string, value: Buffer) => T, logger: Logger): Promise<Follower> {
+export function followChangelog<T>(
+  kafka: KafkaClient,
+  topic: string,
+  view: ChangelogView<T>,
+  parse: (key: string, value: Buffer) => T,
+  logger: Logger,
+): Promise<Follower> {
   return followTopic(kafka, {
     topic,
     from: 'earliest',
@@ -25,7 +31,12 @@ export function followChangelog<T>(kafka: KafkaClient, topic: string, view: Chan
  * Tails the ordered log from its end (records appended before this process started have
  * no waiter here) and wakes `?wait=appended` requests by record id.
  */
-export function followLogForWaiters(kafka: KafkaClient, topic: string, waiters: AppendWaiters, logger: Logger): Promise<Follower> {
+export function followLogForWaiters(
+  kafka: KafkaClient,
+  topic: string,
+  waiters: AppendWaiters,
+  logger: Logger,
+): Promise<Follower> {
   return followTopic(kafka, {
     topic,
     from: 'latest',

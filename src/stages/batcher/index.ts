@@ -5,7 +5,12 @@ import { createApp } from '../../http/app';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
 import { ChangelogView } from './changelog-view';
-import { parseDeadLetterEntry, parseDeferredEntry, type DeadLetterEntry, type DeferredEntry } from './entries';
+import {
+  parseDeadLetterEntry,
+  parseDeferredEntry,
+  type DeadLetterEntry,
+  type DeferredEntry,
+} from './entries';
 import { followChangelog, followLogForWaiters } from './followers';
 import { redriveMessages } from './redrive';
 import { registerBatcherRoutes } from './routes';
@@ -31,7 +36,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
   const { config, kafka, topics } = ctx;
   const cleanup: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
-    for (const f of cleanup.splice(0).reverse()) await f().catch((e: unknown) => logger.warn({ err: e }, 'batcher close step failed'));
+    for (const f of cleanup.splice(0).reverse())
+      await f().catch((e: unknown) => logger.warn({ err: e }, 'batcher close step failed'));
   };
   let ready = false;
   ctx.health.register('batcher', () => ready);
@@ -60,12 +66,23 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       ])),
     );
 
-    const app = createApp({ logger, health: ctx.health, bodyLimitBytes: config.http.bodyLimitBytes });
+    const app = createApp({
+      logger,
+      health: ctx.health,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+    });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
     // its crashed predecessor left open; host + HTTP port is unique per running instance.
-    const redriver = new TransactionalProducer(kafka, { transactionalId: `${topics.deadletter}.redrive.${hostname()}.${config.http.port}`, logger });
+    const redriver = new TransactionalProducer(kafka, {
+      transactionalId: `${topics.deadletter}.redrive.${hostname()}.${config.http.port}`,
+      logger,
+    });
     cleanup.push(() => redriver.close());
-    void redriver.connect().catch((e: unknown) => logger.warn({ err: e }, 're-drive producer not connected yet; will retry on first use'));
+    void redriver
+      .connect()
+      .catch((e: unknown) =>
+        logger.warn({ err: e }, 're-drive producer not connected yet; will retry on first use'),
+      );
 
     await registerBatcherRoutes(app, {
       sink,
@@ -84,7 +101,14 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     }
     cleanup.push(() => app.close());
     // Before app.close(), which waits for in-flight requests: waiting ones answer at once.
-    cleanup.push(async () => waiters.rejectAll(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'the batcher is shutting down; the record was accepted and will be appended')));
+    cleanup.push(async () =>
+      waiters.rejectAll(
+        new ChariotsError(
+          'CHARIOTS_ERR_SHUTTING_DOWN',
+          'the batcher is shutting down; the record was accepted and will be appended',
+        ),
+      ),
+    );
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
     const httpUrl = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
@@ -92,7 +116,13 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
 
     let tcp: TcpIngest | undefined;
     if (config.tcp.enabled) {
-      tcp = new TcpIngest({ ...config.tcp, sink, dcId: config.dcId, limits: config.record, logger });
+      tcp = new TcpIngest({
+        ...config.tcp,
+        sink,
+        dcId: config.dcId,
+        limits: config.record,
+        logger,
+      });
       await tcp.listen();
       // Closed before the HTTP app (cleanup runs in reverse) so its last records still reach the producer.
       cleanup.push(() => tcp!.close());

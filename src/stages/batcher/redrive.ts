@@ -8,7 +8,11 @@ import { encodeIngest, type IngestRecord } from '../../record';
  * lose the record nor re-drive it twice from a dead letter that stayed listed.
  */
 /** `key` is the dead letter's key (the record id). */
-export function redriveMessages(key: string, record: IngestRecord, topics: { filtered: string; deadletter: string }): OutMessage[] {
+export function redriveMessages(
+  key: string,
+  record: IngestRecord,
+  topics: { filtered: string; deadletter: string },
+): OutMessage[] {
   return [
     { topic: topics.filtered, key: record.seed, value: encodeIngest(record) },
     { topic: topics.deadletter, key, value: null },

@@ -18,10 +18,15 @@ function pageQuery(query: unknown): { limit: number; after?: string } {
   let limit = DEFAULT_LIMIT;
   if (q.limit !== undefined) {
     const n = typeof q.limit === 'string' && /^\d{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
-    if (!(n >= 1 && n <= MAX_LIMIT)) throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', `limit must be an integer between 1 and ${MAX_LIMIT}; got ${JSON.stringify(q.limit)}`);
+    if (!(n >= 1 && n <= MAX_LIMIT))
+      throw new ValidationError(
+        'CHARIOTS_ERR_BAD_QUERY',
+        `limit must be an integer between 1 and ${MAX_LIMIT}; got ${JSON.stringify(q.limit)}`,
+      );
     limit = n;
   }
-  if (q.after !== undefined && typeof q.after !== 'string') throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', 'after must be one record id');
+  if (q.after !== undefined && typeof q.after !== 'string')
+    throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', 'after must be one record id');
   return { limit, after: q.after as string | undefined };
 }
 
@@ -50,9 +55,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     let running = inFlight.get(id);
     if (!running) {
       const entry = deps.deadletter.get(id);
-      if (!entry) throw new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `record ${id} is not dead-lettered`, { details: { id } });
+      if (!entry)
+        throw new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `record ${id} is not dead-lettered`, {
+          details: { id },
+        });
       if (!entry.record) {
-        throw new ValidationError('CHARIOTS_ERR_BAD_RECORD', `dead letter ${id} holds no valid record (${entry.reason || entry.code}); it cannot be re-driven, produce a corrected record instead`);
+        throw new ValidationError(
+          'CHARIOTS_ERR_BAD_RECORD',
+          `dead letter ${id} holds no valid record (${entry.reason || entry.code}); it cannot be re-driven, produce a corrected record instead`,
+        );
       }
       running = deps.redrive(entry).then(() => deps.deadletter.delete(id));
       inFlight.set(id, running);

@@ -1,31 +1,68 @@
 import { ChariotsError } from '../../errors';
 import { buildTestApp } from './test-helpers';
 
-const post = (app: Awaited<ReturnType<typeof buildTestApp>>['app'], url: string, payload: string | Buffer, contentType?: string) =>
-  app.inject({ method: 'POST', url, payload, headers: contentType ? { 'content-type': contentType } : {} });
+const post = (
+  app: Awaited<ReturnType<typeof buildTestApp>>['app'],
+  url: string,
+  payload: string | Buffer,
+  contentType?: string,
+) =>
+  app.inject({
+    method: 'POST',
+    url,
+    payload,
+    headers: contentType ? { 'content-type': contentType } : {},
+  });
 
 describe('POST /record', () => {
   it("accepts GoChariots' curl body unchanged and assigns id, host and receivedAt", async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(app, '/record', '{"tags":{"key":"value"},"prehash":0,"seed":0}', 'application/json');
+    const res = await post(
+      app,
+      '/record',
+      '{"tags":{"key":"value"},"prehash":0,"seed":0}',
+      'application/json',
+    );
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(Object.keys(body)).toEqual(['id']);
     expect(sink.records).toHaveLength(1);
     const r = sink.records[0];
-    expect(r).toMatchObject({ id: body.id, host: 3, seed: '0', prehash: [], parent: [], tags: { key: 'value' } });
+    expect(r).toMatchObject({
+      id: body.id,
+      host: 3,
+      seed: '0',
+      prehash: [],
+      parent: [],
+      tags: { key: 'value' },
+    });
     expect(new Date(r.receivedAt).toISOString()).toBe(r.receivedAt);
   });
 
   it('keeps uint64 seed and prehash exact (no JSON.parse on the way)', async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(app, '/record', '{"tags":{},"seed":18446744073709551615,"prehash":9489172654252433228,"id":"x1","host":2}', 'application/json');
+    const res = await post(
+      app,
+      '/record',
+      '{"tags":{},"seed":18446744073709551615,"prehash":9489172654252433228,"id":"x1","host":2}',
+      'application/json',
+    );
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ id: 'x1' });
-    expect(sink.records[0]).toMatchObject({ id: 'x1', host: 2, seed: '18446744073709551615', prehash: ['9489172654252433228'] });
+    expect(sink.records[0]).toMatchObject({
+      id: 'x1',
+      host: 2,
+      seed: '18446744073709551615',
+      prehash: ['9489172654252433228'],
+    });
   });
 
-  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/octet-stream'], [undefined]])('accepts content type %s leniently', async (ct) => {
+  it.each([
+    ['text/plain'],
+    ['application/x-www-form-urlencoded'],
+    ['application/octet-stream'],
+    [undefined],
+  ])('accepts content type %s leniently', async (ct) => {
     const { app, sink } = await buildTestApp();
     const res = await post(app, '/record', '{"tags":{"a":"b"}}', ct);
     expect(res.statusCode).toBe(200);
@@ -40,7 +77,13 @@ describe('POST /record', () => {
     ['{"tags":{},"prehash":"x"}', 'CHARIOTS_ERR_BAD_HASH', 400],
     ['[1,2]', 'CHARIOTS_ERR_BAD_RECORD', 400],
     ['{"tags":{"k":1}}', 'CHARIOTS_ERR_BAD_TAGS', 400],
-    [JSON.stringify({ tags: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'v'])) }), 'CHARIOTS_ERR_TOO_MANY_TAGS', 400],
+    [
+      JSON.stringify({
+        tags: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 'v'])),
+      }),
+      'CHARIOTS_ERR_TOO_MANY_TAGS',
+      400,
+    ],
   ])('refuses %s with %s', async (payload, code, status) => {
     const { app, sink } = await buildTestApp();
     const res = await post(app, '/record', payload, 'application/json');
@@ -52,7 +95,12 @@ describe('POST /record', () => {
 
   it('refuses an oversized body with 413 CHARIOTS_ERR_BODY_TOO_LARGE', async () => {
     const { app } = await buildTestApp({ bodyLimitBytes: 2048 });
-    const res = await post(app, '/record', JSON.stringify({ tags: { k: 'v'.repeat(5000) } }), 'application/json');
+    const res = await post(
+      app,
+      '/record',
+      JSON.stringify({ tags: { k: 'v'.repeat(5000) } }),
+      'application/json',
+    );
     expect(res.statusCode).toBe(413);
     expect(res.json().error.code).toBe('CHARIOTS_ERR_BODY_TOO_LARGE');
   });
@@ -73,7 +121,12 @@ describe('POST /record', () => {
 
   it('?wait=appended answers with the lid once the log has the record', async () => {
     const { app, waiters } = await buildTestApp();
-    const pending = post(app, '/record?wait=appended&timeout=5000', '{"id":"w1","tags":{}}', 'application/json');
+    const pending = post(
+      app,
+      '/record?wait=appended&timeout=5000',
+      '{"id":"w1","tags":{}}',
+      'application/json',
+    );
     while (waiters.size === 0) await new Promise((r) => setImmediate(r));
     waiters.appended('w1', 42);
     const res = await pending;
@@ -83,7 +136,12 @@ describe('POST /record', () => {
 
   it('?wait=appended times out with 504 CHARIOTS_ERR_TIMEOUT saying the record was accepted', async () => {
     const { app, sink, waiters } = await buildTestApp();
-    const res = await post(app, '/record?wait=appended&timeout=50', '{"id":"w2","tags":{}}', 'application/json');
+    const res = await post(
+      app,
+      '/record?wait=appended&timeout=50',
+      '{"id":"w2","tags":{}}',
+      'application/json',
+    );
     expect(res.statusCode).toBe(504);
     expect(res.json().error.code).toBe('CHARIOTS_ERR_TIMEOUT');
     expect(res.json().error.message).toMatch(/accepted/);
@@ -104,7 +162,12 @@ describe('POST /record', () => {
 describe('POST /records', () => {
   it('takes a JSON array and reports each item', async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(app, '/records', '[{"id":"a","tags":{}},{"seed":-5},{"id":"c","seed":"18446744073709551615"}]', 'application/json');
+    const res = await post(
+      app,
+      '/records',
+      '[{"id":"a","tags":{}},{"seed":-5},{"id":"c","seed":"18446744073709551615"}]',
+      'application/json',
+    );
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.accepted).toBe(2);
@@ -118,7 +181,12 @@ describe('POST /records', () => {
   it('takes NDJSON by content type or by detection, reporting a bad line', async () => {
     for (const ct of ['application/x-ndjson', 'text/plain', undefined]) {
       const { app, sink } = await buildTestApp();
-      const res = await post(app, '/records', '{"id":"n1","tags":{}}\n{"tags":\n\n{"id":"n3","prehash":[9489172654252433228]}\n', ct);
+      const res = await post(
+        app,
+        '/records',
+        '{"id":"n1","tags":{}}\n{"tags":\n\n{"id":"n3","prehash":[9489172654252433228]}\n',
+        ct,
+      );
       expect(res.statusCode).toBe(200);
       const body = res.json();
       expect(body).toMatchObject({ accepted: 2, rejected: 1 });
@@ -147,10 +215,20 @@ describe('POST /records', () => {
 
   it('reports per-item broker failures, and 503 when none was stored', async () => {
     const { app, sink } = await buildTestApp();
-    sink.fail = (r) => (r.id === 'bad' ? new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down') : null);
-    let res = await post(app, '/records', '[{"id":"ok","tags":{}},{"id":"bad","tags":{}}]', 'application/json');
+    sink.fail = (r) =>
+      r.id === 'bad' ? new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down') : null;
+    let res = await post(
+      app,
+      '/records',
+      '[{"id":"ok","tags":{}},{"id":"bad","tags":{}}]',
+      'application/json',
+    );
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ accepted: 1, rejected: 1, results: [{ id: 'ok' }, { error: { code: 'CHARIOTS_ERR_BROKER_UNAVAILABLE' } }] });
+    expect(res.json()).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      results: [{ id: 'ok' }, { error: { code: 'CHARIOTS_ERR_BROKER_UNAVAILABLE' } }],
+    });
     sink.fail = () => new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down');
     res = await post(app, '/records', '[{"tags":{}}]', 'application/json');
     expect(res.statusCode).toBe(503);

@@ -21,12 +21,26 @@ const MAX_WAIT_MS = 3_600_000;
 /** `?wait=appended&timeout=ms`; anything else than `appended`/`accepted` is a mistake worth a 400. */
 function waitQuery(query: unknown, defaultMs: number): { wait: boolean; timeoutMs: number } {
   const q = (query ?? {}) as Record<string, unknown>;
-  const wait = q.wait === undefined || q.wait === 'accepted' ? false : q.wait === 'appended' ? true : undefined;
-  if (wait === undefined) throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', `wait must be "appended" or "accepted"; got ${JSON.stringify(q.wait)}`);
+  const wait =
+    q.wait === undefined || q.wait === 'accepted'
+      ? false
+      : q.wait === 'appended'
+        ? true
+        : undefined;
+  if (wait === undefined)
+    throw new ValidationError(
+      'CHARIOTS_ERR_BAD_QUERY',
+      `wait must be "appended" or "accepted"; got ${JSON.stringify(q.wait)}`,
+    );
   let timeoutMs = defaultMs;
   if (q.timeout !== undefined) {
-    const t = typeof q.timeout === 'string' && /^\d{1,10}$/.test(q.timeout) ? Number(q.timeout) : NaN;
-    if (!(t >= 1 && t <= MAX_WAIT_MS)) throw new ValidationError('CHARIOTS_ERR_BAD_QUERY', `timeout must be milliseconds between 1 and ${MAX_WAIT_MS}; got ${JSON.stringify(q.timeout)}`);
+    const t =
+      typeof q.timeout === 'string' && /^\d{1,10}$/.test(q.timeout) ? Number(q.timeout) : NaN;
+    if (!(t >= 1 && t <= MAX_WAIT_MS))
+      throw new ValidationError(
+        'CHARIOTS_ERR_BAD_QUERY',
+        `timeout must be milliseconds between 1 and ${MAX_WAIT_MS}; got ${JSON.stringify(q.timeout)}`,
+      );
     timeoutMs = t;
   }
   return { wait, timeoutMs };
@@ -39,7 +53,11 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
 
   app.post('/record', async (req) => {
     const { wait, timeoutMs } = waitQuery(req.query, deps.waitTimeoutMs);
-    if (wait && !deps.waiters) throw new ChariotsError('CHARIOTS_ERR_INTERNAL', 'wait=appended is not available on this instance');
+    if (wait && !deps.waiters)
+      throw new ChariotsError(
+        'CHARIOTS_ERR_INTERNAL',
+        'wait=appended is not available on this instance',
+      );
     const rec = toIngest(normalizeRecord(parseOne(rawBody(req.body)), 'http', limits), dcId);
     // Registered before producing: the append may be seen before the produce call returns.
     const waiter = wait ? deps.waiters?.register(rec.id, timeoutMs) : undefined;

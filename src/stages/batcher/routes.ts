@@ -9,7 +9,10 @@ export type BatcherRouteDeps = AppendRouteDeps & AdminRouteDeps;
  * The batcher's HTTP API, in its own encapsulated context: its raw-body parsers must not
  * change how other routes of the same app (health, readiness, other stages') parse bodies.
  */
-export async function registerBatcherRoutes(app: FastifyInstance, deps: BatcherRouteDeps): Promise<void> {
+export async function registerBatcherRoutes(
+  app: FastifyInstance,
+  deps: BatcherRouteDeps,
+): Promise<void> {
   await app.register(async (scope) => {
     acceptRawBodies(scope);
     registerAppendRoutes(scope, deps);

@@ -46,10 +46,15 @@ export class ProducerSink implements RecordSink {
       );
     }
     if (this.pending > 0 && this.pending + records.length > this.capacity) {
-      throw new ChariotsError('CHARIOTS_ERR_OVERLOADED', `too many records waiting for the broker (${this.pending}); retry later`);
+      throw new ChariotsError(
+        'CHARIOTS_ERR_OVERLOADED',
+        `too many records waiting for the broker (${this.pending}); retry later`,
+      );
     }
     // send() enqueues synchronously, so after the check above every record is taken.
-    const acks = records.map((r) => this.producer.send({ topic: this.topic, key: r.seed, value: encodeIngest(r) }));
+    const acks = records.map((r) =>
+      this.producer.send({ topic: this.topic, key: r.seed, value: encodeIngest(r) }),
+    );
     const settled = await Promise.allSettled(acks);
     return settled.map((s) => (s.status === 'fulfilled' ? null : asChariots(s.reason)));
   }

@@ -1,7 +1,15 @@
 import type { Socket } from 'node:net';
 import { isChariotsError } from '../../errors';
 import type { Logger } from '../../logger';
-import { FrameDecoder, FramingError, normalizeRecord, parseJsonBytes, type DecodedFrame, type IngestRecord, type RecordLimits } from '../../record';
+import {
+  FrameDecoder,
+  FramingError,
+  normalizeRecord,
+  parseJsonBytes,
+  type DecodedFrame,
+  type IngestRecord,
+  type RecordLimits,
+} from '../../record';
 import { toIngest } from './assign';
 import type { RecordSink } from './sink';
 
@@ -65,7 +73,8 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
 
   const waitForRoom = async (n: number): Promise<void> => {
     const { sink } = deps;
-    while (sink.pending > 0 && sink.pending + n > sink.capacity * HIGH_WATER && !deps.closing()) await sleep(ROOM_POLL_MS);
+    while (sink.pending > 0 && sink.pending + n > sink.capacity * HIGH_WATER && !deps.closing())
+      await sleep(ROOM_POLL_MS);
   };
 
   const handle = async (frames: DecodedFrame[]): Promise<void> => {
@@ -88,9 +97,14 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
       deps.sink.append(records).then(
         (outcomes) => {
           const failed = outcomes.filter((o) => o !== null);
-          if (failed.length > 0) log.warn({ records: failed.length, code: failed[0]?.code }, 'TCP records not acknowledged by the broker; dropped');
+          if (failed.length > 0)
+            log.warn(
+              { records: failed.length, code: failed[0]?.code },
+              'TCP records not acknowledged by the broker; dropped',
+            );
         },
-        (e: unknown) => log.warn({ err: e, records: records.length }, 'TCP records refused; dropped'),
+        (e: unknown) =>
+          log.warn({ err: e, records: records.length }, 'TCP records refused; dropped'),
       );
     }
   };
@@ -111,7 +125,10 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
       .catch((e: unknown) => log.error({ err: e }, 'TCP frame handling failed'))
       .then(() => {
         if (fatal) {
-          log.warn({ code: fatal.code, err: fatal.message }, 'TCP framing lost; closing the connection');
+          log.warn(
+            { code: fatal.code, err: fatal.message },
+            'TCP framing lost; closing the connection',
+          );
           socket.destroy();
         } else if (!socket.destroyed) socket.resume();
       });

@@ -23,7 +23,12 @@ export class TcpIngest {
     this.server = createServer((socket) => this.accept(socket));
     // Node refuses (closes) connections beyond this; 'drop' tells us it happened.
     this.server.maxConnections = opts.maxConnections;
-    this.server.on('drop', (d) => opts.logger.warn({ remote: d?.remoteAddress, maxConnections: opts.maxConnections }, 'TCP connection refused: too many connections'));
+    this.server.on('drop', (d) =>
+      opts.logger.warn(
+        { remote: d?.remoteAddress, maxConnections: opts.maxConnections },
+        'TCP connection refused: too many connections',
+      ),
+    );
   }
 
   /** The bound port (meaningful after listen; port 0 picks a free one). */

@@ -36,7 +36,11 @@ export async function buildTestApp(overrides: { bodyLimitBytes?: number } = {}) 
   const deferred = new ChangelogView<DeferredEntry>();
   const deadletter = new ChangelogView<DeadLetterEntry>();
   const redriven: DeadLetterEntry[] = [];
-  const app = createApp({ logger: pino({ level: 'silent' }), health: new Health(), bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024 });
+  const app = createApp({
+    logger: pino({ level: 'silent' }),
+    health: new Health(),
+    bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
+  });
   await registerBatcherRoutes(app, {
     sink,
     waiters,
