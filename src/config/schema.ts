@@ -36,6 +36,11 @@ export const configSchema = z.object({
       clientId: str('chariots', 'Kafka client id prefix'),
       connectionTimeoutMs: int(3000, 'Broker connection timeout (ms)', 100),
       requestTimeoutMs: int(30000, 'Broker request timeout (ms)', 100),
+      sessionTimeoutMs: int(
+        10000,
+        'Consumer group session timeout (ms): how long a dead stage instance keeps its partitions (and the sequencer its role)',
+        3000,
+      ),
       ssl: bool(false, 'Use TLS to the brokers'),
       saslMechanism: z
         .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])

@@ -70,8 +70,9 @@ export class TransactionalStage {
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
       readUncommitted: false,
-      sessionTimeout: opts.sessionTimeoutMs ?? 30000,
-      heartbeatInterval: Math.max(1000, Math.floor((opts.sessionTimeoutMs ?? 30000) / 10)),
+      sessionTimeout: opts.sessionTimeoutMs ?? 10000,
+      rebalanceTimeout: Math.max(15000, (opts.sessionTimeoutMs ?? 10000) * 2),
+      heartbeatInterval: Math.max(1000, Math.floor((opts.sessionTimeoutMs ?? 10000) / 5)),
       maxWaitTimeInMs: 50,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
     });

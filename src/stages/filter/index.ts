@@ -38,6 +38,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     groupId: `${ctx.topics.ingest}.filter`,
     topic: ctx.topics.ingest,
     transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
+    sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     logger,
     onAssign: async (partition) => {
       const w = new DedupWindow(windowMs);

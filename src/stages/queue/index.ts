@@ -123,6 +123,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     groupId: `${ctx.topics.filtered}.queue`,
     topic: ctx.topics.filtered,
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
+    sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     logger,
     onAssign: async (partition) => {
       deferred.removePartition(partition);

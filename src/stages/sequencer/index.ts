@@ -22,7 +22,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     groupId: `${ctx.topics.released}.sequencer`,
     topic: ctx.topics.released,
     transactionalIdPrefix: `${ctx.topics.log}.sequencer`,
-    sessionTimeoutMs: 10000,
+    sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     logger,
     onAssign: async () => {
       const last = await readLastMessage(ctx.kafka, ctx.topics.log, 0, logger);
