@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 
+// Jest 29 ignores testTimeout inside a project config, so set it where it applies.
+jest.setTimeout(60_000);
+
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 const kafka = new Kafka({ clientId: 'chariots-compat', brokers, logLevel: logLevel.ERROR });
 const createPartitioner = Partitioners.DefaultPartitioner;

@@ -14,6 +14,8 @@ export interface KafkaDist {
   version: string;
   libDir: string;
   log4jConfig: string;
+  /** Class Data Sharing archives for this jar set (see cds.ts). */
+  cdsDir: string;
 }
 
 /** The repo root is wherever deploy/kafka-local/pom.xml is (works from src/ and dist/). */
@@ -59,6 +61,7 @@ export async function ensureKafkaJars(opts: {
   const dist = {
     version,
     libDir,
+    cdsDir: join(base, 'cds'),
     log4jConfig: join(root, 'deploy', 'kafka-local', 'log4j2.properties'),
   };
   if (await isComplete(marker, pomHash)) return dist;
@@ -70,8 +73,11 @@ export async function ensureKafkaJars(opts: {
       if (await isComplete(marker, pomHash)) return; // another process finished meanwhile
       const started = Date.now();
       opts.onProgress?.(`fetching Apache Kafka ${version} jars with Maven (first run only)`);
+      // Leftovers of fetches killed half way (we hold the lock: nobody else is writing).
+      for (const f of await readdir(base)) {
+        if (f.startsWith('lib.partial-')) await rm(join(base, f), { recursive: true, force: true });
+      }
       const scratch = join(base, `lib.partial-${process.pid}`);
-      await rm(scratch, { recursive: true, force: true });
       const res = await run(
         'mvn',
         [
@@ -96,6 +102,7 @@ export async function ensureKafkaJars(opts: {
         );
       }
       await rm(libDir, { recursive: true, force: true });
+      await rm(dist.cdsDir, { recursive: true, force: true }); // archives of the old jars
       await rename(scratch, libDir);
       await writeFile(
         marker,

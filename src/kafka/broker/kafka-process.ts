@@ -4,16 +4,19 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaDist } from './jars';
+import { cdsPlan } from './cds';
 import { pidAlive } from './lock';
 import { freePort } from './ports';
+import { waitReady } from './ready';
 import { run, tail } from './tools';
 import { WATCHDOG_SCRIPT } from './watchdog';
 
 const DIR_PREFIX = 'chariots-kafka-';
+/** SIGTERM→SIGKILL grace; a clean stop takes <1 s, a run dumping its CDS archive ~5–10 s. */
 const STOP_GRACE_S = 10;
+const STOP_GRACE_DUMPING_S = 40;
 
 /**
  * Fast, small JVM: the broker is tiny and short-lived, so C1 only (TieredStopAtLevel=1)
@@ -150,10 +153,17 @@ export async function startKafkaFromJars(
     const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props];
     const tv = process.env.CHARIOTS_KAFKA_TRANSACTION_VERSION;
     if (tv) format.push('--feature', `transaction.version=${tv}`);
-    const fmt = await run('java', [...jvmArgs(dist, dataDir), ...format], { timeoutMs: 120_000 });
+    const fmtCds = await cdsPlan(dist.cdsDir, 'format');
+    const fmt = await run('java', [...jvmArgs(dist, dataDir), ...fmtCds.jvmArgs, ...format], {
+      timeoutMs: 120_000,
+    });
+    await fmtCds.finish();
     if (fmt.code !== 0)
       throw new Error(`kafka StorageTool format failed:\n${tail(fmt.stdout + fmt.stderr)}`);
 
+    const brokerCds = await cdsPlan(dist.cdsDir, 'broker');
+    let wasReady = false; // only a broker that came up dumps a complete class archive
+    const grace = brokerCds.dumping ? STOP_GRACE_DUMPING_S : STOP_GRACE_S;
     const logFd = openSync(logFile, 'a');
     const child = spawn(
       'sh',
@@ -162,10 +172,11 @@ export async function startKafkaFromJars(
         WATCHDOG_SCRIPT,
         'chariots-kafka-watchdog',
         join(dataDir, 'java.pid'),
-        String(STOP_GRACE_S),
+        String(grace),
         keep ? '' : dataDir,
         'java',
         ...jvmArgs(dist, dataDir),
+        ...brokerCds.jvmArgs,
         'kafka.Kafka',
         props,
       ],
@@ -189,10 +200,11 @@ export async function startKafkaFromJars(
     const stop = async (): Promise<void> => {
       if (exited === undefined) {
         child.stdin?.end(); // the watchdog's stop path: SIGTERM java, SIGKILL after grace
-        const killTimer = setTimeout(() => killHard(child, dataDir), (STOP_GRACE_S + 5) * 1000);
+        const killTimer = setTimeout(() => killHard(child, dataDir), (grace + 5) * 1000);
         await exitedP;
         clearTimeout(killTimer);
       }
+      if (wasReady) await brokerCds.finish().catch(() => undefined);
       if (!keep) await rm(dataDir, { recursive: true, force: true });
     };
 
@@ -203,6 +215,7 @@ export async function startKafkaFromJars(
       await stop();
       throw new Error(`${(e as Error).message}; broker log ${logFile}:\n${log}`, { cause: e });
     }
+    wasReady = true;
     logger.debug({ brokers, dataDir, pid: child.pid }, 'kafka started from jars');
     return { brokers, dataDir, stop };
   } catch (e) {
@@ -226,37 +239,5 @@ function readTail(file: string): string {
     return tail(readFileSync(file, 'utf8'), 40);
   } catch {
     return '(no log)';
-  }
-}
-
-/** Ready = a metadata round trip works (describeCluster); fails fast if the JVM died. */
-async function waitReady(brokers: string[], timeoutMs: number, dead: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const admin = new Kafka({
-    clientId: 'chariots-broker-probe',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    retry: { retries: 0 },
-  }).admin();
-  let last: unknown;
-  try {
-    while (Date.now() < deadline) {
-      if (dead()) throw new Error('kafka exited during startup');
-      try {
-        await admin.connect();
-        const c = await admin.describeCluster();
-        if (c.brokers.length > 0) return;
-      } catch (e) {
-        last = e;
-        await admin.disconnect().catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(
-      `kafka not ready after ${timeoutMs} ms (${(last as Error)?.message ?? 'no answer'})`,
-    );
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }
