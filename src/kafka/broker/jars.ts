@@ -89,7 +89,7 @@ export async function ensureKafkaJars(opts: {
           '-DincludeScope=runtime',
           `-DoutputDirectory=${scratch}`,
         ],
-        { timeoutMs: 15 * 60_000 },
+        { timeoutMs: 15 * 60_000, watchdog: true },
       );
       const jars = existsSync(scratch)
         ? (await readdir(scratch)).filter((f) => f.endsWith('.jar'))

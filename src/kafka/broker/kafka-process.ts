@@ -156,6 +156,7 @@ export async function startKafkaFromJars(
     const fmtCds = await cdsPlan(dist.cdsDir, 'format');
     const fmt = await run('java', [...jvmArgs(dist, dataDir), ...fmtCds.jvmArgs, ...format], {
       timeoutMs: 120_000,
+      watchdog: true,
     });
     await fmtCds.finish();
     if (fmt.code !== 0)

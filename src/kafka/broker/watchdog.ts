@@ -10,6 +10,7 @@
  * the pipe is saved on fd 3 first. Background jobs also ignore SIGINT, so Ctrl-C reaches
  * java only through the trap below (TERM/INT/HUP on the sh stop java too). If java exits
  * on its own, the script exits with its code and Node notices through the `exit` event.
+ * The watcher keeps no stdout/stderr, so a caller's output pipes close when the tool exits.
  *
  * Arguments: $1 pid file, $2 grace seconds, $3 data dir to delete ('' keeps it), rest: java.
  */
@@ -25,7 +26,7 @@ stop() {
   while kill -0 "$child" 2>/dev/null && [ "$i" -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done
   kill -KILL "$child" 2>/dev/null
 }
-( cat <&3 >/dev/null; stop ) &
+( cat <&3; stop ) >/dev/null 2>&1 &
 exec 3<&-
 trap 'stop' TERM INT HUP
 wait "$child"; code=$?
