@@ -99,8 +99,15 @@ export class TransactionalStage {
         const state = this.partitions.get(batch.partition);
         if (!state || isStale()) return;
         await this.waitReady(state, heartbeat);
+        // The seek to the committed offset (issued while preparing) makes this batch stale.
+        if (isStale() || this.partitions.get(batch.partition) !== state) return;
         const messages = batch.messages.filter((m) => BigInt(m.offset) >= state.startOffset);
-        if (messages.length === 0 || this.closing) return;
+        if (this.closing) return;
+        if (messages.length === 0) {
+          // Everything here was committed already: move past it without a transaction.
+          if (batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          return;
+        }
         const last = messages[messages.length - 1].offset;
         const inBatch: InBatch = {
           topic,
@@ -108,7 +115,11 @@ export class TransactionalStage {
           highWatermark: batch.highWatermark,
           messages: messages.map((m) => toInMessage(topic, batch.partition, m)),
         };
-        await this.transaction(batch.partition, async (tx) => this.opts.process(inBatch, tx), last);
+        const committed = await this.transaction(batch.partition, async (tx) => this.opts.process(inBatch, tx), last);
+        if (!committed) return;
+        // Never process an offset twice, whatever kafkajs re-delivers (a seek issued while
+        // this batch waited, a retried batch after a post-commit error).
+        state.startOffset = BigInt(last) + 1n;
         resolveOffset(last);
         await heartbeat();
       },

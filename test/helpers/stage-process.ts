@@ -32,7 +32,6 @@ export class StageProcess {
 
   /** Starts the process and resolves once it logged that the stage started. */
   async start(timeoutMs = 60000): Promise<void> {
-    this.output = '';
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src', 'cli', 'index.ts'), 'start', this.stage],
@@ -55,8 +54,8 @@ export class StageProcess {
         timeoutMs,
       );
       const onData = (d: Buffer) => {
-        this.output = (this.output + d.toString()).slice(-200000);
-        if (this.output.includes('"msg":"stage started"')) {
+        this.output = (this.output + d.toString()).slice(-5000000);
+        if (this.output.split('"msg":"stage started"').length > this.starts) {
           clearTimeout(timer);
           resolve();
         }

@@ -156,6 +156,15 @@ describe('exactly once under kill -9 (child processes)', () => {
     expect(queue.starts).toBe(3);
     expect(sequencer.starts).toBe(3);
     const ids = finalLog.map((r) => r.id);
+    if (process.env.STRESS_DEBUG) {
+      const seen = new Map<string, LogRecord[]>();
+      for (const r of finalLog) seen.set(r.id, [...(seen.get(r.id) ?? []), r]);
+      const dups = [...seen.values()].filter((l) => l.length > 1);
+      const path = (id: string) => paths.findIndex((p) => p.some((s) => s.id === id));
+      console.log(JSON.stringify(dups.slice(0, 10).map((l) => l.map((r) => ({ id: r.id, lid: r.lid, path: path(r.id), at: r.appendedAt, rcv: r.receivedAt })))));
+      for (const p of procs) require('node:fs').writeFileSync(`/tmp/stress-${p.stage}.log`, p.logs);
+      console.log('dups by path', [0, 1, 2].map((p) => dups.filter((l) => path(l[0].id) === p).length));
+    }
     expect(new Set(ids).size).toBe(ids.length); // no duplicate
     expect(ids.length).toBe(N); // none lost
     expect(finalLog.map((r) => r.lid)).toEqual(finalLog.map((_, i) => i + 1)); // dense

@@ -69,9 +69,13 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       work.map(async ([partition, entries]) => {
         try {
           const ok = await stage?.transaction(partition, (tx: TxContext) => {
-            for (const e of entries) tx.send(released(e.record), tombstone(e));
+            // Only entries still current: a rebalance may have restored the partition from
+            // the changelog meanwhile, replacing these objects with fresh ones that are
+            // scheduled on their own. Releasing a stale one too would append it twice.
+            const live = entries.filter((e) => deferred.get(e.record.id) === e);
+            for (const e of live) tx.send(released(e.record), tombstone(e));
             tx.onCommit(() => {
-              for (const e of entries) deferred.remove(e.record.id);
+              for (const e of live) deferred.remove(e.record.id);
             });
           });
           if (!ok) for (const e of entries) e.busy = false;
@@ -198,7 +202,8 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       try {
         await stage?.transaction(partition, (tx) => {
           const deadAt = new Date().toISOString();
-          for (const e of entries) {
+          const live = entries.filter((e) => deferred.get(e.record.id) === e);
+          for (const e of live) {
             tx.send(
               {
                 topic: ctx.topics.deadletter,
