@@ -73,8 +73,11 @@ export class BatchingProducer {
     });
   }
 
+  /** All or nothing: the whole batch is admitted, or refused with OVERLOADED before any is queued. */
   sendMany(messages: OutMessage[]): Promise<void> {
-    if (this.pending + messages.length > this.options.maxPending && this.pending > 0) {
+    if (this.closed)
+      return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
+    if (this.pending > 0 && this.pending + messages.length > this.options.maxPending) {
       return Promise.reject(
         new ChariotsError(
           'CHARIOTS_ERR_OVERLOADED',
@@ -82,7 +85,15 @@ export class BatchingProducer {
         ),
       );
     }
-    return Promise.all(messages.map((m) => this.send(m))).then(() => undefined);
+    return Promise.all(
+      messages.map(
+        (message) =>
+          new Promise<void>((resolve, reject) => {
+            this.queue.push({ message, resolve, reject });
+            this.schedule();
+          }),
+      ),
+    ).then(() => undefined);
   }
 
   private schedule(): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
+import { withRetry } from './retry';
 import type { InBatch, InMessage } from './types';
 
 export function toInMessage(topic: string, partition: number, m: KafkaMessage): InMessage {
@@ -46,10 +47,19 @@ export interface Follower {
  * and therefore every partition. Used to rebuild state from changelogs and to tail the log.
  */
 export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Promise<Follower> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(opts.topic);
-  await admin.disconnect();
+  const offsets = await withRetry(
+    `offsets of ${opts.topic}`,
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return await admin.fetchTopicOffsets(opts.topic);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    opts.logger,
+  );
   const wanted = new Set(opts.partitions ?? offsets.map((o) => o.partition));
   // What "caught up" means per partition: the end offset as of now (or nothing to read).
   const targets = new Map<number, bigint>();

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { followTopic } from './reader';
+import { withRetry } from './retry';
 import type { InMessage } from './types';
 
 /**
@@ -14,17 +15,21 @@ export async function readLastMessage(
   partition: number,
   logger: Logger,
 ): Promise<InMessage | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let low: bigint;
-  let high: bigint;
-  try {
-    const o = (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === partition);
-    low = BigInt(o?.low ?? '0');
-    high = BigInt(o?.high ?? '0');
-  } finally {
-    await admin.disconnect();
-  }
+  const o = await withRetry(
+    `offsets of ${topic}`,
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === partition);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    logger,
+  );
+  const low = BigInt(o?.low ?? '0');
+  const high = BigInt(o?.high ?? '0');
   for (let window = 64n; ; window *= 8n) {
     const from = high - window > low ? high - window : low;
     let last: InMessage | undefined;

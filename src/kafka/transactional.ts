@@ -105,7 +105,8 @@ export class TransactionalStage {
         if (this.closing) return;
         if (messages.length === 0) {
           // Everything here was committed already: move past it without a transaction.
-          if (batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          if (batch.messages.length > 0)
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
           return;
         }
         const last = messages[messages.length - 1].offset;
@@ -115,7 +116,11 @@ export class TransactionalStage {
           highWatermark: batch.highWatermark,
           messages: messages.map((m) => toInMessage(topic, batch.partition, m)),
         };
-        const committed = await this.transaction(batch.partition, async (tx) => this.opts.process(inBatch, tx), last);
+        const committed = await this.transaction(
+          batch.partition,
+          async (tx) => this.opts.process(inBatch, tx),
+          last,
+        );
         if (!committed) return;
         // Never process an offset twice, whatever kafkajs re-delivers (a seek issued while
         // this batch waited, a retried batch after a post-commit error).

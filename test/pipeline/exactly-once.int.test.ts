@@ -4,6 +4,7 @@
  * and the sequencer — each a real child process — are killed with SIGKILL and restarted twice.
  * Every record must be appended exactly once, LIds exactly 1..N, each after its prerequisite.
  */
+import { writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { BatchingProducer } from '../../src/kafka';
 import { encodeFrame, hashTag, type LogRecord } from '../../src/record';
@@ -161,9 +162,24 @@ describe('exactly once under kill -9 (child processes)', () => {
       for (const r of finalLog) seen.set(r.id, [...(seen.get(r.id) ?? []), r]);
       const dups = [...seen.values()].filter((l) => l.length > 1);
       const path = (id: string) => paths.findIndex((p) => p.some((s) => s.id === id));
-      console.log(JSON.stringify(dups.slice(0, 10).map((l) => l.map((r) => ({ id: r.id, lid: r.lid, path: path(r.id), at: r.appendedAt, rcv: r.receivedAt })))));
-      for (const p of procs) require('node:fs').writeFileSync(`/tmp/stress-${p.stage}.log`, p.logs);
-      console.log('dups by path', [0, 1, 2].map((p) => dups.filter((l) => path(l[0].id) === p).length));
+      console.log(
+        JSON.stringify(
+          dups.slice(0, 10).map((l) =>
+            l.map((r) => ({
+              id: r.id,
+              lid: r.lid,
+              path: path(r.id),
+              at: r.appendedAt,
+              rcv: r.receivedAt,
+            })),
+          ),
+        ),
+      );
+      for (const p of procs) writeFileSync(`/tmp/stress-${p.stage}.log`, p.logs);
+      console.log(
+        'dups by path',
+        [0, 1, 2].map((p) => dups.filter((l) => path(l[0].id) === p).length),
+      );
     }
     expect(new Set(ids).size).toBe(ids.length); // no duplicate
     expect(ids.length).toBe(N); // none lost

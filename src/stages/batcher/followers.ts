@@ -1,31 +1,8 @@
-import {
-  followTopic as followOnce,
-  type Follower,
-  type FollowOptions,
-  type KafkaClient,
-} from '../../kafka';
+import { followTopic, type Follower, type KafkaClient } from '../../kafka';
 import type { Logger } from '../../logger';
 import { decodeLog } from '../../record';
 import type { ChangelogView } from './changelog-view';
 import type { AppendWaiters } from './waiters';
-
-const ATTEMPTS = 10;
-
-/**
- * followTopic, retried: right after a topic is created (chariots dev, tests) or while a
- * leader moves, its first ListOffsets can fail with NOT_LEADER; that must not fail start.
- */
-async function followTopic(kafka: KafkaClient, opts: FollowOptions): Promise<Follower> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await followOnce(kafka, opts);
-    } catch (e) {
-      if (attempt >= ATTEMPTS) throw e;
-      opts.logger.warn({ err: e, topic: opts.topic, attempt }, 'cannot follow topic yet; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-    }
-  }
-}
 
 /** Materializes a compacted topic keyed by record id into `view`. */
 export function followChangelog<T>(
