@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   CHARIOTS_ERR_FENCED: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_POISON_MESSAGE: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_INTERNAL: { httpStatus: 500, retriable: false },
+  // flstore: a stored record fails its checksum, or the log topic skips an LId
+  CHARIOTS_ERR_CORRUPT_STORE: { httpStatus: 500, retriable: false },
+  CHARIOTS_ERR_LOG_GAP: { httpStatus: 500, retriable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,166 @@
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { hashTag } from '../record';
+import { segmentPath, indexPath } from './files';
+import { FlStore, type FlStoreOptions } from './store';
+import { entries, makeRecord } from './test-records';
+
+const logger = pino({ level: 'silent' });
+let dir: string;
+const opts = (o: Partial<FlStoreOptions> = {}): FlStoreOptions => ({
+  dir,
+  segmentBytes: 4096,
+  fsync: 'never',
+  fsyncIntervalMs: 1000,
+  logger,
+  ...o,
+});
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'flstore-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function filled(n: number, o: Partial<FlStoreOptions> = {}): Promise<FlStore> {
+  const s = await FlStore.open(opts(o));
+  for (let from = 1; from <= n; from += 37) await s.append(entries(from, Math.min(n, from + 36)));
+  return s;
+}
+
+/** Every read path agrees with the records that were appended. */
+async function expectContents(s: FlStore, n: number): Promise<void> {
+  expect(s.lastLid()).toBe(n);
+  expect(s.lastOffset()).toBe(n === 0 ? '' : String(n * 2 + 5));
+  const all = await s.range(1, n + 10);
+  expect(all).toEqual(Array.from({ length: n }, (_, i) => makeRecord(i + 1)));
+  for (const lid of [1, Math.ceil(n / 2), n])
+    if (lid >= 1) expect(await s.get(lid)).toEqual(makeRecord(lid));
+  expect(await s.get(n + 1)).toBeUndefined();
+  expect(await s.get(0)).toBeUndefined();
+  const byTag = all.filter((r) => r.tags.k === 'v1').map((r) => r.lid);
+  const pages: number[] = [];
+  for (let after = 0; ;) {
+    const page = await s.query({ by: 'tag', key: 'k', value: 'v1' }, after, 7);
+    if (page.length === 0) break;
+    pages.push(...page.map((r) => r.lid));
+    after = page[page.length - 1].lid;
+  }
+  expect(pages).toEqual(byTag);
+  expect(
+    (await s.query({ by: 'hash', hash: hashTag('k', 'v2') }, 0, 1000)).map((r) => r.lid),
+  ).toEqual(all.filter((r) => r.tags.k === 'v2').map((r) => r.lid));
+  const max = '18446744073709551615';
+  expect((await s.query({ by: 'seed', seed: max }, 0, 1000)).map((r) => r.lid)).toEqual(
+    all.filter((r) => r.seed === max).map((r) => r.lid),
+  );
+  if (n > 0) expect(await s.query({ by: 'id', id: `id-${n}` }, 0, 10)).toEqual([makeRecord(n)]);
+  expect(await s.query({ by: 'id', id: 'nope' }, 0, 10)).toEqual([]);
+}
+
+describe('FlStore', () => {
+  it('serves every read path, rolls segments, and reopens from index files', async () => {
+    const s = await filled(500, { fsync: 'always' });
+    await expectContents(s, 500);
+    await s.close();
+    const segs = readdirSync(dir).filter((f) => f.endsWith('.seg'));
+    expect(segs.length).toBeGreaterThan(5);
+    expect(segs[0]).toBe('00000000000000000001.seg');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.idx'))).toHaveLength(segs.length - 1);
+    const again = await FlStore.open(opts());
+    await expectContents(again, 500);
+    await again.append(entries(501, 600));
+    await expectContents(again, 600);
+    await again.close();
+  });
+
+  it('rebuilds missing, damaged or stale index files from the segments', async () => {
+    await (await filled(300)).close();
+    rmSync(indexPath(dir, 1));
+    const second = readdirSync(dir).filter((f) => f.endsWith('.idx'))[0];
+    writeFileSync(join(dir, second), 'garbage');
+    const s = await FlStore.open(opts());
+    await expectContents(s, 300);
+    await s.close();
+    expect(statSync(indexPath(dir, 1)).size).toBeGreaterThan(100);
+  });
+
+  it('refuses an LId gap or a repeat without writing anything', async () => {
+    const s = await filled(10);
+    await expect(s.append(entries(12, 12))).rejects.toMatchObject({ code: 'CHARIOTS_ERR_LOG_GAP' });
+    await expect(s.append(entries(10, 11))).rejects.toMatchObject({ code: 'CHARIOTS_ERR_LOG_GAP' });
+    await expectContents(s, 10);
+    await s.close();
+  });
+
+  it('recovers from a tail torn at EVERY byte of the last record, to the previous record', async () => {
+    const n = 45;
+    await (await filled(n)).close();
+    const firsts = readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
+    const last = join(dir, firsts[firsts.length - 1]);
+    const full = statSync(last).size;
+    const s0 = await FlStore.open(opts());
+    const lastSeg = (
+      s0 as unknown as { segments: { positions: { at(i: number): number }; count: number }[] }
+    ).segments;
+    const active = lastSeg[lastSeg.length - 1];
+    const start = active.positions.at(active.count - 1);
+    await s0.close();
+    const bytes = readFileSync(last);
+    for (let cut = start; cut < full; cut++) {
+      writeFileSync(last, bytes.subarray(0, cut));
+      const s = await FlStore.open(opts());
+      await expectContents(s, n - 1);
+      await s.close();
+      expect(statSync(last).size).toBe(start);
+    }
+    // A complete frame with a flipped bit is damaged too.
+    const bad = Buffer.from(bytes);
+    bad[full - 3] ^= 0x10;
+    writeFileSync(last, bad);
+    const s = await FlStore.open(opts());
+    await expectContents(s, n - 1);
+    await s.append(entries(n, n + 20));
+    await expectContents(s, n + 20);
+    await s.close();
+  });
+
+  it('cuts the log at a damaged sealed segment and drops the later ones', async () => {
+    await (await filled(300)).close();
+    const firsts = readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
+    const second = Number(firsts[1].slice(0, 20));
+    const third = Number(firsts[2].slice(0, 20));
+    rmSync(indexPath(dir, second));
+    appendFileSync(segmentPath(dir, second), Buffer.from([1, 2, 3])); // garbage inside the chain
+    truncateSync(segmentPath(dir, second), statSync(segmentPath(dir, second)).size - 10);
+    const s = await FlStore.open(opts());
+    expect(s.lastLid()).toBe(third - 2);
+    await expectContents(s, third - 2);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(2);
+    await s.close();
+  });
+
+  it('wakes tail readers when their LId arrives, and releases them on close', async () => {
+    const s = await filled(3);
+    const got = s.waitForLid(5);
+    const ac = new AbortController();
+    const aborted = s.waitForLid(9, ac.signal);
+    ac.abort();
+    await s.append(entries(4, 5));
+    await expect(got).resolves.toBe(true);
+    await expect(aborted).resolves.toBe(false);
+    const never = s.waitForLid(100);
+    await s.close();
+    await expect(never).resolves.toBe(false);
+  });
+});

@@ -1,0 +1,272 @@
+import { mkdir } from 'node:fs/promises';
+import { ChariotsError } from '../errors';
+import type { Logger } from '../logger';
+import { hashTag, type LogRecord } from '../record';
+import { segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
+import { encodeFrames, frameSize } from './frame';
+import { encodeIndexFile } from './index-file';
+import { recordKeys, type RecordKeys } from './keys';
+import { Postings } from './postings';
+import { recoverSegments } from './recover';
+import { Segment } from './segment';
+import type { AppendEntry, FsyncPolicy, StoreQuery, StoreReader } from './types';
+import { LidWaiters } from './waiters';
+
+export interface FlStoreOptions {
+  dir: string;
+  /** A segment is sealed once it would grow past this (a bigger record gets its own). */
+  segmentBytes: number;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  logger: Logger;
+}
+
+/**
+ * flstore: the log as segment files plus in-memory indexes (LId → position per segment, tag
+ * hash → LIds, seed → LIds, id → LId) rebuilt at open from the sealed segments' index files
+ * and a scan of the active segment. One writer (the maintainer) appends in LId order; any
+ * number of readers read concurrently. Readers only ever see records that are fully written
+ * (and synced, under fsync=always).
+ */
+export class FlStore implements StoreReader {
+  private readonly segments: Segment[] = [];
+  /** Keys of the active segment's records, written to its index file when it is sealed. */
+  private activeKeys: RecordKeys[] = [];
+  private readonly hashes = new Postings();
+  private readonly seeds = new Postings();
+  private readonly ids = new Map<string, number>();
+  private last = 0;
+  private lastOff = '';
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiters = new LidWaiters();
+  private closed = false;
+
+  private constructor(private readonly opts: FlStoreOptions) {}
+
+  static async open(opts: FlStoreOptions): Promise<FlStore> {
+    await mkdir(opts.dir, { recursive: true });
+    const s = new FlStore(opts);
+    const recovered = await recoverSegments(opts.dir, opts.logger);
+    for (const r of recovered) {
+      const seg = await Segment.open(
+        segmentPath(opts.dir, r.firstLid),
+        r.firstLid,
+        r.positions,
+        r.bytes,
+        r.lastOffset,
+      );
+      s.segments.push(seg);
+      r.keys.forEach((k, i) => s.indexKeys(k, r.firstLid + i));
+      if (r.positions.length > 0) {
+        s.last = seg.lastLid;
+        s.lastOff = r.lastOffset;
+      }
+    }
+    if (s.segments.length === 0)
+      s.segments.push(await Segment.open(segmentPath(opts.dir, 1), 1, [], 0, ''));
+    s.activeKeys = recovered.length > 0 ? recovered[recovered.length - 1].keys : [];
+    if (opts.fsync === 'interval') {
+      s.timer = setInterval(
+        () =>
+          void s
+            .flush()
+            .catch((e: unknown) => opts.logger.error({ err: e }, 'flstore fsync failed')),
+        opts.fsyncIntervalMs,
+      );
+      s.timer.unref();
+    }
+    return s;
+  }
+
+  lastLid(): number {
+    return this.last;
+  }
+
+  /** Kafka offset of the last stored record ('' when empty): resume from the next one. */
+  lastOffset(): string {
+    return this.lastOff;
+  }
+
+  stats() {
+    return {
+      records: this.last,
+      segments: this.segments.length,
+      hashes: this.hashes.size,
+      seeds: this.seeds.size,
+      ids: this.ids.size,
+    };
+  }
+
+  /**
+   * Appends records whose LIds continue the store densely (lastLid+1, +2, …); anything
+   * else is refused with CHARIOTS_ERR_LOG_GAP and nothing is written.
+   */
+  async append(entries: readonly AppendEntry[]): Promise<void> {
+    if (this.closed) throw new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'flstore is closed');
+    entries.forEach((e, i) => {
+      if (e.record.lid !== this.last + 1 + i)
+        throw new ChariotsError(
+          'CHARIOTS_ERR_LOG_GAP',
+          `flstore expected LId ${this.last + 1 + i}, got ${e.record.lid}`,
+          {
+            details: { expected: this.last + 1 + i, got: e.record.lid },
+          },
+        );
+    });
+    let pending: AppendEntry[] = [];
+    let pendingBytes = 0;
+    for (const e of entries) {
+      const size = frameSize(e.value.length);
+      const seg = this.active;
+      if (
+        seg.bytes + pendingBytes > 0 &&
+        seg.bytes + pendingBytes + size > this.opts.segmentBytes
+      ) {
+        await this.write(pending);
+        pending = [];
+        pendingBytes = 0;
+        if (this.active.count > 0) await this.roll();
+      }
+      pending.push(e);
+      pendingBytes += size;
+    }
+    await this.write(pending);
+    this.waiters.release(this.last);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  private async write(entries: AppendEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const seg = this.active;
+    const buf = encodeFrames(
+      entries.map((e) => ({ lid: e.record.lid, offset: e.offset, value: e.value })),
+    );
+    const starts: number[] = [];
+    let at = seg.bytes;
+    for (const e of entries) {
+      starts.push(at);
+      at += frameSize(e.value.length);
+    }
+    try {
+      await seg.write(buf);
+      if (this.opts.fsync === 'always') await seg.sync();
+    } catch (e) {
+      // Leave no partial frame behind for the next append to follow.
+      await seg.truncate(seg.bytes).catch(() => undefined);
+      throw e;
+    }
+    this.dirty = this.opts.fsync !== 'always';
+    const lastOffset = entries[entries.length - 1].offset;
+    seg.publish(starts, at, lastOffset);
+    for (const e of entries) {
+      const k = recordKeys(e.record);
+      this.activeKeys.push(k);
+      this.indexKeys(k, e.record.lid);
+    }
+    this.last = entries[entries.length - 1].record.lid;
+    this.lastOff = lastOffset;
+  }
+
+  /** Seals the active segment (synced, index file written) and starts the next one. */
+  private async roll(): Promise<void> {
+    const seg = this.active;
+    await seg.sync();
+    const positions = seg.positions.toArray();
+    positions.pop();
+    await writeFileAtomic(
+      indexPath(this.opts.dir, seg.firstLid),
+      encodeIndexFile({
+        firstLid: seg.firstLid,
+        segmentBytes: seg.bytes,
+        lastOffset: seg.lastOffset,
+        positions,
+        keys: this.activeKeys,
+      }),
+    );
+    const first = this.last + 1;
+    this.segments.push(await Segment.open(segmentPath(this.opts.dir, first), first, [], 0, ''));
+    this.activeKeys = [];
+    await syncDir(this.opts.dir);
+  }
+
+  private indexKeys(k: RecordKeys, lid: number): void {
+    this.ids.set(k.id, lid);
+    this.seeds.add(k.seed, lid);
+    for (const h of k.hashes) this.hashes.add(h, lid);
+  }
+
+  /** Syncs the active segment if anything was written since the last sync. */
+  async flush(): Promise<void> {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    await this.active.sync();
+  }
+
+  private segmentOf(lid: number): Segment {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].firstLid <= lid) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segments[lo];
+  }
+
+  async get(lid: number): Promise<LogRecord | undefined> {
+    if (!Number.isSafeInteger(lid) || lid < 1 || lid > this.last) return undefined;
+    return (await this.segmentOf(lid).read(lid, 1))[0];
+  }
+
+  async range(from: number, limit: number): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    let lid = Math.max(1, from);
+    const end = Math.min(this.last, lid + limit - 1);
+    while (lid <= end) {
+      const seg = this.segmentOf(lid);
+      const n = Math.min(end, seg.lastLid) - lid + 1;
+      out.push(...(await seg.read(lid, n)));
+      lid += n;
+    }
+    return out;
+  }
+
+  async query(q: StoreQuery, after: number, limit: number): Promise<LogRecord[]> {
+    if (q.by === 'id') {
+      const lid = this.ids.get(q.id);
+      const r = lid !== undefined && lid > after && limit > 0 ? await this.get(lid) : undefined;
+      return r ? [r] : [];
+    }
+    const postings = q.by === 'seed' ? this.seeds : this.hashes;
+    const key = q.by === 'seed' ? q.seed : q.by === 'hash' ? q.hash : hashTag(q.key, q.value);
+    const out: LogRecord[] = [];
+    // A tag query re-checks the tag itself: two tags may share a 64-bit hash.
+    for (let cursor = after; out.length < limit;) {
+      const lids = postings.page(key, cursor, limit - out.length);
+      if (lids.length === 0) break;
+      const recs = await Promise.all(lids.map((l) => this.get(l)));
+      for (const r of recs) if (r && (q.by !== 'tag' || r.tags[q.key] === q.value)) out.push(r);
+      cursor = lids[lids.length - 1];
+    }
+    return out;
+  }
+
+  waitForLid(lid: number, signal?: AbortSignal): Promise<boolean> {
+    if (lid <= this.last) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return this.waiters.wait(lid, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    if (this.dirty) await this.active.sync().catch(() => undefined);
+    this.closed = true;
+    this.waiters.closeAll();
+    for (const s of this.segments) await s.close().catch(() => undefined);
+  }
+}
