@@ -1,6 +1,7 @@
 import {
   appendFileSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
