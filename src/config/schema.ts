@@ -121,6 +121,27 @@ export const configSchema = z.object({
       maxBatchRecords: int(5000, 'Max records numbered in one transaction', 1),
     })
     .prefault({}),
+  maintainer: z
+    .object({
+      port: port(
+        8082,
+        'Read API port of a maintainer running without a batcher in its process (with one, the batcher serves the reads)',
+      ),
+      segmentBytes: int(
+        64 * 1024 * 1024,
+        'flstore segment size (bytes): a full segment is sealed and its index file written; a bigger record gets a segment of its own',
+        4096,
+        0xffffffff,
+      ),
+      fsync: z
+        .enum(['always', 'interval', 'never'])
+        .default('always')
+        .describe(
+          'When flstore writes reach the disk: after every batch, every fsyncIntervalMs, or when the OS decides (a lost tail is re-read from Kafka)',
+        ),
+      fsyncIntervalMs: int(1000, 'fsync period when maintainer.fsync is interval (ms)', 1),
+    })
+    .prefault({}),
 });
 
 export type ChariotsConfig = z.infer<typeof configSchema>;

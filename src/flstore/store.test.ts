@@ -48,7 +48,7 @@ async function expectContents(s: FlStore, n: number): Promise<void> {
   const byTag = all.filter((r) => r.tags.k === 'v1').map((r) => r.lid);
   const pages: number[] = [];
   for (let after = 0; ;) {
-    const page = await s.query({ by: 'tag', key: 'k', value: 'v1' }, after, 7);
+    const page = await s.query({ by: 'tag', tag: 'k:v1' }, after, 7);
     if (page.length === 0) break;
     pages.push(...page.map((r) => r.lid));
     after = page[page.length - 1].lid;

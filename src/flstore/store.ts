@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { ChariotsError } from '../errors';
 import type { Logger } from '../logger';
-import { hashTag, type LogRecord } from '../record';
+import { fnv1a64Decimal, type LogRecord } from '../record';
 import { segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
 import { encodeFrames, frameSize } from './frame';
 import { encodeIndexFile } from './index-file';
@@ -242,14 +242,14 @@ export class FlStore implements StoreReader {
       return r ? [r] : [];
     }
     const postings = q.by === 'seed' ? this.seeds : this.hashes;
-    const key = q.by === 'seed' ? q.seed : q.by === 'hash' ? q.hash : hashTag(q.key, q.value);
+    const key = q.by === 'seed' ? q.seed : q.by === 'hash' ? q.hash : fnv1a64Decimal(q.tag);
     const out: LogRecord[] = [];
     // A tag query re-checks the tag itself: two tags may share a 64-bit hash.
     for (let cursor = after; out.length < limit;) {
       const lids = postings.page(key, cursor, limit - out.length);
       if (lids.length === 0) break;
       const recs = await Promise.all(lids.map((l) => this.get(l)));
-      for (const r of recs) if (r && (q.by !== 'tag' || r.tags[q.key] === q.value)) out.push(r);
+      for (const r of recs) if (r && (q.by !== 'tag' || hasTag(r, q.tag))) out.push(r);
       cursor = lids[lids.length - 1];
     }
     return out;
@@ -270,3 +270,8 @@ export class FlStore implements StoreReader {
     for (const s of this.segments) await s.close().catch(() => undefined);
   }
 }
+
+const hasTag = (r: LogRecord, tag: string) =>
+  Object.entries(r.tags).some(
+    ([k, v]) => tag.length === k.length + 1 + v.length && tag === `${k}:${v}`,
+  );

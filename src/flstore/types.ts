@@ -2,9 +2,12 @@ import type { LogRecord } from '../record';
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
-/** A query of GET /records: by tag (`k:v`), tag hash, seed or id. uint64s are canonical decimals. */
+/**
+ * A query of GET /records: by tag (`key:value`, as hashed: the key may itself hold a colon),
+ * tag hash, seed or id. uint64s are canonical decimals.
+ */
 export type StoreQuery =
-  | { by: 'tag'; key: string; value: string }
+  | { by: 'tag'; tag: string }
   | { by: 'hash'; hash: string }
   | { by: 'seed'; seed: string }
   | { by: 'id'; id: string };

@@ -14,6 +14,7 @@ const LOADERS: Record<StageName, () => Promise<StageModule>> = {
   filter: () => import('../stages/filter'),
   queue: () => import('../stages/queue'),
   sequencer: () => import('../stages/sequencer'),
+  maintainer: () => import('../stages/maintainer'),
 };
 
 export interface RunningStages extends StageHandle {
@@ -41,9 +42,11 @@ export async function runStages(
     topics: topicNames(topicPrefix(config)),
     health,
     logger,
+    shared: { stages: names },
   };
-  const order = (['sequencer', 'queue', 'filter', 'batcher'] as StageName[]).filter((n) =>
-    names.includes(n),
+  // The maintainer before the batcher: the batcher serves reads from its store.
+  const order = (['sequencer', 'maintainer', 'queue', 'filter', 'batcher'] as StageName[]).filter(
+    (n) => names.includes(n),
   );
   const handles: Partial<Record<StageName, StageHandle>> = {};
   const started: StageName[] = [];

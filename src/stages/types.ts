@@ -1,4 +1,5 @@
 import type { ChariotsConfig } from '../config/schema';
+import type { StoreReader } from '../flstore/types';
 import type { Health } from '../health';
 import type { KafkaClient, TopicRole } from '../kafka';
 import type { Logger } from '../logger';
@@ -10,6 +11,14 @@ export interface StageContext {
   topics: Readonly<Record<TopicRole, string>>;
   health: Health;
   logger: Logger;
+  /** What stages of ONE process share: which stages run here, and the maintainer's store. */
+  shared?: SharedServices;
+}
+
+export interface SharedServices {
+  stages?: readonly StageName[];
+  /** Set by an in-process maintainer; the batcher then serves the read API from it. */
+  flstore?: StoreReader;
 }
 
 export interface StageHandle {
@@ -17,5 +26,11 @@ export interface StageHandle {
   close(): Promise<void>;
 }
 
-export type StageName = 'batcher' | 'filter' | 'queue' | 'sequencer';
-export const STAGE_NAMES: readonly StageName[] = ['batcher', 'filter', 'queue', 'sequencer'];
+export type StageName = 'batcher' | 'filter' | 'queue' | 'sequencer' | 'maintainer';
+export const STAGE_NAMES: readonly StageName[] = [
+  'batcher',
+  'filter',
+  'queue',
+  'sequencer',
+  'maintainer',
+];

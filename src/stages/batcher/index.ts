@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
 import { createApp } from '../../http/app';
+import { addReadRoutes } from '../../http/reads';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
 import { ChangelogView } from './changelog-view';
@@ -94,6 +95,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),
     });
+    // An in-process maintainer (chariots dev): serve the read API from its store.
+    if (ctx.shared?.flstore) await addReadRoutes(app, ctx.shared.flstore);
     if (config.http.enabled) {
       await app.listen({ host: config.http.host, port: config.http.port });
     } else {

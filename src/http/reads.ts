@@ -1,0 +1,167 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { ChariotsError } from '../errors';
+import type { StoreQuery, StoreReader } from '../flstore/types';
+import { parseUint64, toPublicJson, type LogRecord } from '../record';
+
+export interface ReadRoutesOptions {
+  store: StoreReader;
+}
+
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+/** Records read from the store per step of a stream. */
+const STREAM_CHUNK = 256;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function one(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (Array.isArray(v))
+    throw new ChariotsError('CHARIOTS_ERR_BAD_QUERY', `query parameter ${name} is given twice`);
+  return v;
+}
+
+/** A positive LId-like integer parameter (`lid`, `from`, `after`, `limit`). */
+function intParam(
+  v: string | undefined,
+  name: string,
+  def: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (v === undefined || v === '') return def;
+  const n = /^[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new ChariotsError(
+      'CHARIOTS_ERR_BAD_QUERY',
+      `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v.slice(0, 40))}`,
+    );
+  return n;
+}
+
+function selector(q: Query): StoreQuery {
+  const given = (['tag', 'hash', 'seed', 'id'] as const).filter((k) => one(q, k) !== undefined);
+  if (given.length !== 1)
+    throw new ChariotsError(
+      'CHARIOTS_ERR_BAD_QUERY',
+      'give exactly one of tag=key:value, hash=H, seed=S, id=…',
+    );
+  const v = one(q, given[0])!;
+  switch (given[0]) {
+    case 'tag':
+      if (!v.includes(':'))
+        throw new ChariotsError('CHARIOTS_ERR_BAD_QUERY', 'tag must be key:value');
+      return { by: 'tag', tag: v };
+    case 'hash':
+      return { by: 'hash', hash: parseUint64(v, 'hash', 'CHARIOTS_ERR_BAD_HASH') };
+    case 'seed':
+      return { by: 'seed', seed: parseUint64(v, 'seed', 'CHARIOTS_ERR_BAD_SEED') };
+    default:
+      return { by: 'id', id: v };
+  }
+}
+
+/** A page: the records, and `next` (the `after`/`from` for the next page) when it is full. */
+function page(records: LogRecord[], limit: number, next: (last: LogRecord) => number) {
+  const last = records[records.length - 1];
+  return {
+    records: records.map(toPublicJson),
+    ...(records.length === limit && last ? { next: next(last) } : {}),
+  };
+}
+
+/**
+ * The read API over a store (SPEC §3.1): by LId, by tag / hash / seed / id, ranges, and an
+ * NDJSON stream that replays then follows the tail. Records are the §1 output shape
+ * (uint64s as decimal strings).
+ */
+export const registerReadRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (app, { store }) => {
+  const streams = new Set<AbortController>();
+  // Streams never end by themselves: end them before the server waits for open requests.
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.abort();
+  });
+
+  app.get<{ Params: { lid: string } }>('/record/:lid', async (req) => {
+    const lid = intParam(req.params.lid, 'lid', 0, 1);
+    const r = await store.get(lid);
+    if (!r)
+      throw new ChariotsError(
+        'CHARIOTS_ERR_NOT_FOUND',
+        `no record at LId ${lid} yet (the store holds 1..${store.lastLid()})`,
+      );
+    return toPublicJson(r);
+  });
+
+  app.get<{ Querystring: Query }>('/records', async (req) => {
+    const q = selector(req.query);
+    const after = intParam(one(req.query, 'after'), 'after', 0, 0);
+    const limit = intParam(one(req.query, 'limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    return page(await store.query(q, after, limit), limit, (r) => r.lid);
+  });
+
+  app.get<{ Querystring: Query }>('/log', async (req) => {
+    const from = intParam(one(req.query, 'from'), 'from', 1, 1);
+    const limit = intParam(one(req.query, 'limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    return page(await store.range(from, limit), limit, (r) => r.lid + 1);
+  });
+
+  app.get<{ Querystring: Query }>('/log/stream', async (req, reply) => {
+    const from = intParam(one(req.query, 'from'), 'from', 1, 1);
+    const ac = new AbortController();
+    streams.add(ac);
+    reply.hijack();
+    const res = reply.raw;
+    res.on('close', () => ac.abort());
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+    try {
+      await stream(store, res, from, ac.signal);
+    } catch (e) {
+      req.log.warn({ err: e }, 'log stream ended by an error');
+    } finally {
+      streams.delete(ac);
+      res.end();
+    }
+  });
+};
+
+/** Writes records from `from` on, forever: waits for the tail, and for the socket to drain. */
+async function stream(
+  store: StoreReader,
+  res: ServerResponse,
+  from: number,
+  signal: AbortSignal,
+): Promise<void> {
+  let next = from;
+  while (!signal.aborted) {
+    if (next > store.lastLid() && !(await store.waitForLid(next, signal))) return;
+    const records = await store.range(next, STREAM_CHUNK);
+    for (const r of records) {
+      // write() returning false means the socket buffer is full: wait, never pile up.
+      if (!res.write(`${JSON.stringify(toPublicJson(r))}\n`) && !(await drained(res, signal)))
+        return;
+    }
+    next += records.length;
+  }
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onAbort = () => done(false);
+    if (signal.aborted) return resolve(false);
+    res.on('drain', onDrain);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Registers the read routes on `app` (used by the batcher when a store is in-process). */
+export async function addReadRoutes(app: FastifyInstance, store: StoreReader): Promise<void> {
+  await app.register(registerReadRoutes, { store });
+}
