@@ -16,6 +16,7 @@ export interface Report {
   runs: RunResult[];
   profiles: Record<string, ProfileSummary>;
   strayAppends: number;
+  skipped: string[];
   pipelineLog: { file: string; counts: Record<string, number>; samples: string[] };
   failure?: string;
 }
@@ -74,6 +75,9 @@ export function renderMarkdown(r: Report): string {
     `- Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGb} GB RAM; Node ${m.node}; broker ${m.kafka} (${m.broker}); pipeline stages in ONE process: ${r.stages.join(', ')}; load generators in a worker thread of the same process.`,
     `- Command: \`${r.command}\`; code: commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty.length ? ` plus uncommitted changes of other engineers in ${r.git.dirty.map((d) => d.slice(3)).join(', ')}` : ''}.`,
     `- ${r.settings.RUNS} runs per workload, interleaved; each figure is the median of the runs. Raw runs: \`bench/results/${r.date.slice(0, 10)}-${r.name}.json\`.`,
+    r.settings.TOPIC_MAX_MESSAGE_BYTES
+      ? `- **Workaround applied:** every bench topic is created with \`max.message.bytes=${r.settings.TOPIC_MAX_MESSAGE_BYTES}\` (the shipped declarations keep the broker's 1 MB default, with which the sequencer stalls under load: see BENCHMARKS.md, "Broken").`
+      : '- Topics exactly as declared in `topics/` (no workaround).',
     `- Throughput = records appended to the log topic / (last append − first send); "steady" = the records between the 10 % and 90 % append marks over that time. Latency = send → seen in the log topic by a follower (matched by record id).`,
     '',
   );
@@ -133,6 +137,8 @@ export function renderMarkdown(r: Report): string {
       '',
       `${r.strayAppends} log records arrived outside the run that sent them (late appends of an earlier run, or warm-up).`,
     );
+  if (r.skipped.length)
+    lines.push('', `Runs skipped because their pipeline had stalled: ${r.skipped.join('; ')}.`);
   if (r.failure) lines.push('', `**The run failed:** ${r.failure}`);
   for (const [key, p] of Object.entries(r.profiles)) {
     lines.push(

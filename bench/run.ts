@@ -10,6 +10,12 @@
  *   BENCH_PROFILE=a,c     workloads to run once more under the CPU profiler ('' = none)
  *   BENCH_NAME=default    results go to bench/results/<date>-<name>.json
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
+ *   BENCH_TOPIC_MAX_MESSAGE_BYTES=16777216
+ *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
+ *                         Workaround: the sequencer writes a whole fetched batch of `released` as ONE
+ *                         produce to `log`; its records grow (lid, toid, appendedAt, vc header), so a
+ *                         1 MB fetch becomes a >1 MB batch, the broker refuses it (MESSAGE_TOO_LARGE),
+ *                         the sequencer's consumer crashes on every retry and the log stops for good.
  *   KAFKA_BROKERS         use this broker instead of acquiring one (see src/kafka/broker)
  *
  * Progress goes to stderr; pipeline logs (warn and above) to bench/results/logs/.
@@ -53,6 +59,7 @@ const RATE_SECONDS = num('BENCH_RATE_SECONDS', 6);
 const LOW_RATE = num('BENCH_LOW_RATE', 1000);
 const STALL_MS = num('BENCH_STALL_MS', 30_000);
 const NAME = env.BENCH_NAME ?? 'default';
+const TOPIC_MAX_MESSAGE_BYTES = num('BENCH_TOPIC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024);
 
 type Target = 'chariots' | 'baseline';
 interface WorkloadSpec {
@@ -330,7 +337,11 @@ async function main() {
     },
   });
   const kafka = createKafkaClient(config.kafka, logger);
-  const decls = loadTopicDeclarations();
+  const decls = loadTopicDeclarations().map((d) =>
+    TOPIC_MAX_MESSAGE_BYTES > 0
+      ? { ...d, configs: { ...d.configs, 'max.message.bytes': String(TOPIC_MAX_MESSAGE_BYTES) } }
+      : d,
+  );
   const topicRetries: string[] = [];
   // applyTopics is idempotent; on a just-started broker it can fail with "This server does
   // not host this topic-partition" while kafkajs waits for the new topics' leaders: retry.
@@ -596,6 +607,7 @@ async function main() {
   };
 
   const results: RunResult[] = [];
+  const skipped: string[] = [];
   const profiles: Record<string, ProfileSummary> = {};
   let failure: unknown;
   try {
@@ -608,16 +620,32 @@ async function main() {
       await runOne({ ...ALL[1], records: 2000 }, 0, false);
     // Runs are interleaved (run 1 of every workload, then run 2, …) so drift and noise from
     // other processes spread over all workloads instead of hitting one.
-    for (let run = 1; run <= RUNS; run++)
-      for (const w of WORKLOADS) results.push(await runOne(w, run, false));
+    // A run that ends with records never appended, after nothing moved for STALL_MS, means the
+    // target's pipeline is stuck: its later runs would only wait out the stall timeout again.
+    const stuck = new Set<Target>();
+    const measure = async (w: WorkloadSpec, run: number, profiled: boolean) => {
+      if (stuck.has(w.target)) {
+        skipped.push(`${w.key} run ${run}${profiled ? ' (profiled)' : ''}`);
+        return;
+      }
+      const r = await runOne(w, run, profiled);
+      results.push(r);
+      if (r.notAppended > 0) {
+        stuck.add(w.target);
+        say(
+          `${w.target} pipeline stalled: ${r.notAppended} records of ${w.key} run ${run} not appended, nothing moved for ${STALL_MS} ms; skipping its remaining runs`,
+        );
+      }
+    };
+    for (let run = 1; run <= RUNS; run++) for (const w of WORKLOADS) await measure(w, run, false);
     for (const key of PROFILE) {
       const w = WORKLOADS.find((x) => x.key === key)!;
+      if (stuck.has(w.target)) continue;
       const file = join(RESULTS, 'profiles', `${stamp}-${NAME}-${key}.cpuprofile`);
       const p = new Profiler();
       await p.start();
-      const r = await runOne(w, RUNS + 1, true);
+      await measure(w, RUNS + 1, true);
       const prof = await p.stop(file);
-      results.push(r);
       profiles[key] = summarize(prof, file.slice(ROOT.length + 1));
       say(
         `profile of ${key}: ${profiles[key].topFunctions
@@ -671,7 +699,9 @@ async function main() {
     command: commandLine(),
     machine,
     stages: stageNames,
+    skipped,
     settings: {
+      TOPIC_MAX_MESSAGE_BYTES,
       RECORDS,
       SINGLE_RECORDS,
       RUNS,
