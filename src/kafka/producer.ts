@@ -1,6 +1,7 @@
 import { CompressionTypes, type Producer } from 'kafkajs';
 import { BrokerUnavailableError, ChariotsError } from '../errors';
 import type { Logger } from '../logger';
+import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import type { KafkaClient } from './client';
 import type { OutMessage } from './types';
 
@@ -115,11 +116,16 @@ export class BatchingProducer {
         const batch = this.queue.splice(0, this.options.maxBatchMessages);
         this.inFlight = batch.length;
         try {
-          await this.producer.sendBatch({
-            acks: -1,
-            compression: CompressionTypes.None,
-            topicMessages: groupByTopic(batch.map((w) => w.message)),
-          });
+          for (const chunk of chunkBySize(
+            batch.map((w) => w.message),
+            MAX_REQUEST_BYTES,
+          )) {
+            await this.producer.sendBatch({
+              acks: -1,
+              compression: CompressionTypes.None,
+              topicMessages: groupByTopic(chunk),
+            });
+          }
           for (const w of batch) w.resolve();
         } catch (e) {
           this.options.logger.warn({ err: e, records: batch.length }, 'produce failed');

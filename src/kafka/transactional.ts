@@ -2,6 +2,7 @@ import type { Consumer, Producer, Transaction } from 'kafkajs';
 import { FencedError } from '../errors';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
+import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import { groupByTopic } from './producer';
 import { toInMessage } from './reader';
 import type { InBatch, OutMessage } from './types';
@@ -67,7 +68,12 @@ export class TransactionalStage {
   private closing = false;
 
   constructor(private readonly opts: TransactionalStageOptions) {
-    this.consumer = opts.kafka.consumer({
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const opts = this.opts;
+    return opts.kafka.consumer({
       groupId: opts.groupId,
       readUncommitted: false,
       sessionTimeout: opts.sessionTimeoutMs ?? 10000,
@@ -84,6 +90,22 @@ export class TransactionalStage {
 
   async start(): Promise<void> {
     const { topic } = this.opts;
+    // kafkajs restarts a crashed consumer only for retriable errors; after any other crash
+    // it would sit idle forever while the process looks alive. Start a fresh one instead.
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      if (restart || this.closing) return;
+      this.opts.logger.error({ err: error }, 'consumer crashed; starting a new one');
+      const old = this.consumer;
+      setTimeout(() => {
+        void (async () => {
+          await old.disconnect().catch(() => undefined);
+          if (this.closing) return;
+          this.consumer = this.createConsumer();
+          await this.start();
+        })().catch((err) => this.opts.logger.error({ err }, 'restarting the consumer failed'));
+      }, 1000);
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assignment =
         (e.payload as { memberAssignment: Record<string, number[]> }).memberAssignment[topic] ?? [];
@@ -229,7 +251,9 @@ export class TransactionalStage {
       let tx: Transaction | undefined;
       try {
         tx = await state.producer.transaction();
-        if (out.length > 0) await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(out) });
+        for (const chunk of chunkBySize(out, MAX_REQUEST_BYTES)) {
+          await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(chunk) });
+        }
         if (inputOffset !== undefined) {
           await tx.sendOffsets({
             consumerGroupId: this.opts.groupId,

@@ -55,19 +55,31 @@ export class DeferredSet {
     return e;
   }
 
-  /** Marks `key` satisfied; returns the entries that now miss nothing. */
+  /** Marks `key` satisfied; returns every entry that waited for it (callers check `missing`). */
   satisfy(key: PrereqKey): DeferredEntry[] {
     const ids = this.waiting.get(key);
     if (!ids) return [];
     this.waiting.delete(key);
-    const ready: DeferredEntry[] = [];
+    const touched: DeferredEntry[] = [];
     for (const id of ids) {
       const e = this.entries.get(id);
       if (!e) continue;
       e.missing.delete(key);
-      if (e.missing.size === 0) ready.push(e);
+      touched.push(e);
     }
-    return ready;
+    return touched;
+  }
+
+  /** The entries of `partition` that wait for `key` (others are left alone). */
+  waitersIn(key: PrereqKey, partition: number): DeferredEntry[] {
+    const ids = this.waiting.get(key);
+    if (!ids) return [];
+    const out: DeferredEntry[] = [];
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e && e.partition === partition) out.push(e);
+    }
+    return out;
   }
 
   /** Entries whose deadline passed, oldest first. */

@@ -18,11 +18,16 @@ export function prerequisitesOf(r: IngestRecord): PrereqKey[] {
   return keys;
 }
 
-/** What a record in the log provides to records that wait for it. */
-export function providedBy(r: LogRecord): PrereqKey[] {
-  const keys: PrereqKey[] = [`p:${r.id}`, `t:${r.host}:${r.toid}`];
+/** What a record provides before it has a TOId (released, not yet sequenced). */
+export function providedBeforeSequencing(r: IngestRecord): PrereqKey[] {
+  const keys: PrereqKey[] = [`p:${r.id}`];
   for (const [k, v] of Object.entries(r.tags)) keys.push(`h:${r.seed}:${hashTag(k, v)}`);
   return keys;
+}
+
+/** What a record in the log provides to records that wait for it. */
+export function providedBy(r: LogRecord): PrereqKey[] {
+  return [...providedBeforeSequencing(r), `t:${r.host}:${r.toid}`];
 }
 
 /**

@@ -23,7 +23,7 @@ function simulate(arrivals: IngestRecord[]): LogRecord[] {
       const rec: LogRecord = { ...r, lid: log.length + 1, toid, appendedAt: '' };
       log.push(rec);
       for (const k of index.add(rec)) {
-        for (const e of deferred.satisfy(k)) {
+        for (const e of deferred.satisfy(k).filter((x) => x.missing.size === 0)) {
           deferred.remove(e.record.id);
           work.push(e.record);
         }

@@ -1,0 +1,57 @@
+import type { IngestRecord } from '../../record';
+import type { DeferredEntry, DeferredSet } from './deferred-set';
+import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
+
+/**
+ * The records of one partition released within one transaction, in release order, with
+ * what they provide. A deferred record of the same partition whose every missing key is
+ * satisfied (by the log, by earlier in-flight releases of the partition, or by a record
+ * released earlier in this transaction) is released right after, in the same transaction:
+ * a whole chain goes out at once, each link after the one it needs.
+ */
+export class ReleaseBatch {
+  readonly records: IngestRecord[] = [];
+  /** Deferred entries released by this batch (tombstone + removal on commit). */
+  readonly woken: DeferredEntry[] = [];
+  private readonly provided = new Set<PrereqKey>();
+  private readonly chosen = new Set<string>();
+
+  constructor(
+    readonly partition: number,
+    private readonly deferred: DeferredSet,
+    private readonly satisfiedOutside: (k: PrereqKey) => boolean,
+  ) {}
+
+  satisfied(k: PrereqKey): boolean {
+    return this.provided.has(k) || this.satisfiedOutside(k);
+  }
+
+  /** Prerequisites of `r` not satisfied yet (for a new arrival). */
+  missing(keys: PrereqKey[]): PrereqKey[] {
+    return keys.filter((k) => !this.satisfied(k));
+  }
+
+  /** Releases `r` and, transitively, every deferred record of the partition it unblocks. */
+  release(r: IngestRecord): void {
+    const work = [r];
+    while (work.length > 0) {
+      const next = work.shift() as IngestRecord;
+      this.records.push(next);
+      this.chosen.add(next.id);
+      for (const k of providedBeforeSequencing(next)) {
+        this.provided.add(k);
+        for (const w of this.deferred.waitersIn(k, this.partition)) {
+          if (this.chosen.has(w.record.id)) continue;
+          if (![...w.missing].every((m) => this.satisfied(m))) continue;
+          this.chosen.add(w.record.id);
+          this.woken.push(w);
+          work.push(w.record);
+        }
+      }
+    }
+  }
+
+  has(id: string): boolean {
+    return this.chosen.has(id);
+  }
+}

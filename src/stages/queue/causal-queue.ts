@@ -1,0 +1,229 @@
+import type { InBatch, OutMessage, TxContext } from '../../kafka';
+import { decodeIngest, encodeIngest, type IngestRecord, type LogRecord } from '../../record';
+import type { Logger } from '../../logger';
+import { ReleaseBatch } from './cascade';
+import { DeferredSet, type DeferredEntry } from './deferred-set';
+import { InFlight } from './in-flight';
+import { LogIndex, prerequisitesOf } from './prerequisites';
+import { deadLetterValue, deferredValue } from './values';
+
+export interface CausalQueueTopics {
+  released: string;
+  deferred: string;
+  deadletter: string;
+}
+
+/** Runs `fn` in partition P's transaction (serialized with P's batches); false if P is not ours. */
+export type PartitionTx = (partition: number, fn: (tx: TxContext) => void) => Promise<boolean>;
+
+/**
+ * The queue's decisions, independent of how batches arrive. A record of partition P is
+ * released when each prerequisite is in the log (LogIndex), or was released earlier by P
+ * itself (InFlight, same producer, see in-flight.ts), or earlier in the same transaction
+ * (ReleaseBatch). Otherwise it is deferred (changelog entry) until the log or a release of P
+ * provides what it misses. State changes only in onCommit callbacks.
+ */
+export class CausalQueue {
+  readonly index = new LogIndex();
+  readonly deferred = new DeferredSet();
+  readonly inFlight = new InFlight();
+  private readonly pending = new Map<number, DeferredEntry[]>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly topics: CausalQueueTopics,
+    private readonly deferTimeoutMs: number,
+    private readonly runTx: PartitionTx,
+    private readonly logger: Logger,
+  ) {}
+
+  private releasedMessage(r: IngestRecord): OutMessage {
+    return { topic: this.topics.released, partition: 0, key: r.id, value: encodeIngest(r) };
+  }
+
+  private tombstone(e: DeferredEntry): OutMessage {
+    return { topic: this.topics.deferred, partition: e.partition, key: e.record.id, value: null };
+  }
+
+  private batchFor(partition: number): ReleaseBatch {
+    return new ReleaseBatch(
+      partition,
+      this.deferred,
+      (k) => this.index.has(k) || this.inFlight.has(partition, k),
+    );
+  }
+
+  /** Writes a ReleaseBatch into `tx` and adopts it on commit. */
+  private emit(tx: TxContext, rb: ReleaseBatch): void {
+    const woken = new Set(rb.woken.map((e) => e.record.id));
+    for (const r of rb.records) tx.send(this.releasedMessage(r));
+    for (const e of rb.woken) tx.send(this.tombstone(e));
+    tx.onCommit(() => {
+      for (const r of rb.records)
+        if (!this.index.has(`p:${r.id}`)) this.inFlight.add(rb.partition, r);
+      for (const id of woken) this.deferred.remove(id);
+    });
+  }
+
+  /** One input batch of `filtered` partition P. */
+  processBatch(batch: InBatch, tx: TxContext): void {
+    const now = Date.now();
+    const rb = this.batchFor(batch.partition);
+    const toDefer: Array<{ record: IngestRecord; deadline: number | null }> = [];
+    for (const m of batch.messages) {
+      if (!m.value) continue;
+      let record: IngestRecord;
+      try {
+        record = decodeIngest(m.value);
+      } catch (err) {
+        // Only Chariots writes `filtered`; an undecodable value is skipped, never allowed to block the partition.
+        this.logger.error(
+          { err, partition: m.partition, offset: m.offset },
+          'undecodable filtered message skipped',
+        );
+        continue;
+      }
+      const missing = rb.missing(prerequisitesOf(record));
+      if (missing.length === 0) {
+        rb.release(record);
+        continue;
+      }
+      const deadline = this.deferTimeoutMs > 0 ? now + this.deferTimeoutMs : null;
+      toDefer.push({ record, deadline });
+      tx.send({
+        topic: this.topics.deferred,
+        partition: batch.partition,
+        key: record.id,
+        value: deferredValue(record, deadline, missing),
+      });
+    }
+    this.emit(tx, rb);
+    tx.onCommit(() => {
+      for (const d of toDefer) this.defer(d.record, batch.partition, d.deadline);
+    });
+  }
+
+  /** Adds a committed deferral (or a restored one) and re-checks it: the log may have moved on. */
+  defer(record: IngestRecord, partition: number, deadline: number | null): void {
+    const entry: DeferredEntry = {
+      record,
+      partition,
+      deadline,
+      missing: new Set(this.index.missing(record)),
+      busy: false,
+    };
+    this.deferred.add(entry);
+    if ([...entry.missing].every((k) => this.inFlight.has(partition, k))) this.schedule([entry]);
+  }
+
+  /** Records read from the log topic, in LId order. */
+  onLog(records: LogRecord[]): void {
+    const ready: DeferredEntry[] = [];
+    for (const r of records) {
+      this.inFlight.remove(r.id);
+      for (const k of this.index.add(r)) {
+        for (const e of this.deferred.satisfy(k)) {
+          // Ready when what is still missing was released by its own partition (in-flight).
+          if ([...e.missing].every((m) => this.inFlight.has(e.partition, m))) ready.push(e);
+        }
+      }
+    }
+    if (ready.length > 0) this.schedule(ready);
+  }
+
+  private schedule(entries: DeferredEntry[]): void {
+    for (const e of entries) {
+      if (e.busy) continue;
+      e.busy = true;
+      let list = this.pending.get(e.partition);
+      if (!list) this.pending.set(e.partition, (list = []));
+      list.push(e);
+    }
+    if (!this.flushScheduled && this.pending.size > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const work = [...this.pending.entries()];
+    this.pending.clear();
+    await Promise.all(work.map(([partition, entries]) => this.releaseWoken(partition, entries)));
+  }
+
+  private async releaseWoken(partition: number, entries: DeferredEntry[]): Promise<void> {
+    try {
+      const ok = await this.runTx(partition, (tx) => {
+        const rb = this.batchFor(partition);
+        // Only entries still current (a rebalance may have restored the partition meanwhile,
+        // replacing these objects: releasing a stale one too would append it twice) and
+        // still ready (what satisfied them may be gone from InFlight into the log: fine).
+        for (const e of entries) {
+          if (this.deferred.get(e.record.id) !== e || rb.has(e.record.id)) continue;
+          if (![...e.missing].every((k) => rb.satisfied(k))) continue;
+          rb.woken.push(e);
+          rb.release(e.record);
+        }
+        this.emit(tx, rb);
+      });
+      if (!ok) for (const e of entries) e.busy = false;
+    } catch (err) {
+      this.logger.warn({ err, partition, records: entries.length }, 'release failed; will retry');
+      for (const e of entries) e.busy = false;
+      setTimeout(
+        () => this.schedule(entries.filter((x) => this.deferred.get(x.record.id) === x)),
+        500,
+      ).unref();
+      return;
+    }
+    for (const e of entries) if (this.deferred.get(e.record.id) === e) e.busy = false;
+  }
+
+  /** Dead-letters deferred records whose deadline passed. */
+  async expire(nowMs = Date.now()): Promise<void> {
+    const byPartition = new Map<number, DeferredEntry[]>();
+    for (const e of this.deferred.expired(nowMs)) {
+      if (e.busy) continue;
+      e.busy = true;
+      let l = byPartition.get(e.partition);
+      if (!l) byPartition.set(e.partition, (l = []));
+      l.push(e);
+    }
+    for (const [partition, entries] of byPartition) {
+      try {
+        await this.runTx(partition, (tx) => {
+          const deadAt = new Date(nowMs).toISOString();
+          const live = entries.filter((e) => this.deferred.get(e.record.id) === e);
+          for (const e of live) {
+            tx.send(
+              {
+                topic: this.topics.deadletter,
+                key: e.record.id,
+                value: deadLetterValue(e, this.deferTimeoutMs, deadAt),
+              },
+              this.tombstone(e),
+            );
+          }
+          tx.onCommit(() => {
+            for (const e of live) this.deferred.remove(e.record.id);
+            if (live.length > 0)
+              this.logger.warn(
+                { partition, records: live.length },
+                'deferred records dead-lettered after timeout',
+              );
+          });
+        });
+      } catch (err) {
+        this.logger.warn({ err, partition }, 'dead-lettering failed; will retry');
+      } finally {
+        for (const e of entries) e.busy = false;
+      }
+    }
+  }
+
+  forgetPartition(partition: number): void {
+    this.deferred.removePartition(partition);
+    this.pending.delete(partition);
+  }
+}
