@@ -1,0 +1,67 @@
+import { BatchingProducer, type KafkaClient } from '../../src/kafka';
+import { hashTag, toPublicJson, type LogRecord, type PublicRecord } from '../../src/record';
+import { testLogger } from '../helpers/cluster';
+
+/**
+ * `n` records for the ingest topic, produced directly as applications would: a handful of
+ * seeds and repeating tags (so tag/seed queries return many records), every 10th one
+ * depending (prehash) on an earlier record of its seed.
+ */
+export function workload(n: number, base = 0): object[] {
+  const out: object[] = [];
+  for (let i = base; i < base + n; i++) {
+    const seed = i % 11 === 0 ? '18446744073709551615' : String(i % 5);
+    const dep = i % 10 === 9 && i - 5 >= base ? [hashTag('n', String(i - 5))] : [];
+    const sameSeed = dep.length > 0 && (i - 5) % 11 !== 0 && (i - 5) % 5 === i % 5 && i % 11 !== 0;
+    out.push({
+      id: `r-${i}`,
+      seed,
+      tags: { n: String(i), k: `v${i % 3}`, ...(i % 7 === 0 ? { pad: 'p'.repeat(i % 500) } : {}) },
+      ...(sameSeed ? { prehash: dep } : {}),
+    });
+  }
+  return out;
+}
+
+export async function produceAll(
+  kafka: KafkaClient,
+  topic: string,
+  records: object[],
+): Promise<void> {
+  const producer = new BatchingProducer(kafka, {
+    lingerMs: 2,
+    maxBatchMessages: 1000,
+    maxPending: 100000,
+    logger: testLogger,
+  });
+  await producer.connect();
+  try {
+    await producer.sendMany(
+      records.map((r) => ({
+        topic,
+        key: String((r as { seed: string }).seed),
+        value: JSON.stringify(r),
+      })),
+    );
+  } finally {
+    await producer.close();
+  }
+}
+
+export const pub = (r: LogRecord): PublicRecord => JSON.parse(JSON.stringify(toPublicJson(r)));
+
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 120000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
