@@ -2,7 +2,7 @@
  * CPU profiles of the pipeline's thread (inspector Session, same format as `--cpu-prof`)
  * and a summary by self time: where the event loop that runs every stage spends its time.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 interface ProfileNode {
@@ -77,8 +77,12 @@ export function summarize(profile: CpuProfile, file: string, top = 25): ProfileS
     if (h === 0) continue;
     const { functionName, url, lineNumber } = n.callFrame;
     const fn = functionName || '(anonymous)';
-    const short = url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules|src|bench)\//, '$1/');
-    const where = url ? `${short}:${lineNumber + 1}` : '';
+    const path = url.replace(/^file:\/\//, '');
+    const nm = path.lastIndexOf('node_modules/');
+    const short =
+      nm >= 0 ? path.slice(nm + 'node_modules/'.length) : path.replace(/^.*\/(src|bench)\//, '$1/');
+    // tsx-compiled sources report generated line numbers (useless): name the file only.
+    const where = !url ? '' : /\.ts$/.test(path) ? short : `${short}:${lineNumber + 1}`;
     const key = `${fn}@${where}`;
     const e = fns.get(key) ?? { fn, where, self: 0 };
     e.self += h;
@@ -100,4 +104,16 @@ export function summarize(profile: CpuProfile, file: string, top = 25): ProfileS
       .slice(0, top)
       .map(([area, h]) => ({ area, selfMs: ms(h), selfPct: pct(h) })),
   };
+}
+
+/** `tsx bench/profile.ts <file.cpuprofile> [top]`: the same summary for any profile (e.g. from --cpu-prof). */
+if (require.main === module) {
+  const [file, top] = process.argv.slice(2);
+  if (!file) throw new Error('usage: tsx bench/profile.ts <file.cpuprofile> [top]');
+  const sum = summarize(
+    JSON.parse(readFileSync(file, 'utf8')) as CpuProfile,
+    file,
+    Number(top ?? 30),
+  );
+  process.stdout.write(`${JSON.stringify(sum, null, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 /** Renders a bench report as the BENCHMARKS.md section (between markers, so prose around it stays). */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ProfileSummary } from './profile';
+import { join } from 'node:path';
+import { summarize, type ProfileSummary } from './profile';
 import type { RunResult } from './run';
 
 type Summary = Record<string, Record<string, number | null>>;
@@ -170,4 +171,22 @@ export function updateBenchmarksMd(file: string, section: string): void {
       ? old.slice(0, a) + section + old.slice(b + END.length)
       : `${old.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
+}
+
+/**
+ * `tsx bench/report.ts <results.json>`: re-renders BENCHMARKS.md's latest section from a results
+ * file (re-summarizing its profiles when the .cpuprofile files are still there).
+ */
+if (require.main === module) {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: tsx bench/report.ts bench/results/<date>-<name>.json');
+  const root = join(__dirname, '..');
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  for (const [key, p] of Object.entries(r.profiles)) {
+    const path = join(root, p.file);
+    if (existsSync(path))
+      r.profiles[key] = summarize(JSON.parse(readFileSync(path, 'utf8')), p.file);
+  }
+  writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+  updateBenchmarksMd(join(root, 'BENCHMARKS.md'), renderMarkdown(r));
 }
