@@ -26,7 +26,9 @@ const START = '<!-- bench:latest:start -->';
 const END = '<!-- bench:latest:end -->';
 
 const f = (x: number | null | undefined, unit = '') =>
-  x === null || x === undefined ? '–' : `${Math.round(x * 10) / 10}${unit}`;
+  x === null || x === undefined
+    ? '–'
+    : `${Math.abs(x) < 10 ? Math.round(x * 100) / 100 : Math.round(x * 10) / 10}${unit}`;
 const k = (x: number | null | undefined) =>
   x === null || x === undefined
     ? '–'
