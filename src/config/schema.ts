@@ -116,6 +116,24 @@ export const configSchema = z.object({
       scanIntervalMs: int(1000, 'How often deferred records are checked for expiry (ms)', 10),
     })
     .prefault({}),
+  replication: z
+    .object({
+      peers: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^\d+@[a-zA-Z0-9._-]*(@.+)?$/,
+              'a peer is <dcId>@<topicPrefix>[@<broker>;<broker>…]',
+            ),
+        )
+        .default([])
+        .describe(
+          'Peer datacenters this one sends its own records to, comma separated: <dcId>@<topicPrefix> on the same brokers, or <dcId>@<topicPrefix>@<host:port>;<host:port> on their own',
+        ),
+      maxBatchRecords: int(2000, 'Max records forwarded to a peer in one produce', 1),
+    })
+    .prefault({}),
   sequencer: z
     .object({
       maxBatchRecords: int(5000, 'Max records numbered in one transaction', 1),

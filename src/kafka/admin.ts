@@ -1,6 +1,7 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
+import { withRetry } from './retry';
 import { TopicMismatchError, type TopicDeclaration } from './topics';
 
 export interface TopicApplyResult {
@@ -37,15 +38,35 @@ export async function applyTopics(
         ? options.replicationFactor
         : d.replicationFactor;
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((d) => ({
-          topic: options.prefix + d.name,
-          numPartitions: d.partitions,
-          replicationFactor: rf(d),
-          configEntries: Object.entries(d.configs).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      await withRetry('create topics', () =>
+        admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((d) => ({
+            topic: options.prefix + d.name,
+            numPartitions: d.partitions,
+            replicationFactor: rf(d),
+            configEntries: Object.entries(d.configs).map(([name, value]) => ({ name, value })),
+          })),
+        }),
+      );
+      // kafkajs's own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while the new
+      // topics' metadata propagates; wait for every partition to have a leader ourselves.
+      const names = missing.map((d) => options.prefix + d.name);
+      await withRetry(
+        'wait for topic leaders',
+        async () => {
+          const meta = await admin.fetchTopicMetadata({ topics: names });
+          if (
+            !meta.topics.every(
+              (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+            )
+          ) {
+            throw new Error('topic leaders not elected yet');
+          }
+        },
+        options.logger,
+        20,
+      );
       for (const d of missing) {
         options.logger?.info(
           { topic: options.prefix + d.name, partitions: d.partitions },

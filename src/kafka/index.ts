@@ -23,5 +23,6 @@ export {
   type TopicRole,
 } from './topics';
 export { readLastMessage } from './tail';
+export { startAtLeastOnce, type AtLeastOnceOptions } from './consumer';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';
 export { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';

@@ -38,12 +38,24 @@ function origin(r: IngestRecord): { prehost?: number; pretoid?: number } {
 /**
  * Ingest value, fields in this order (prehost/pretoid only when set):
  * {"v":1,"id":str,"host":int,"seed":"u64","prehash":["u64"…],"parent":[str…],
- *  "prehost":int,"pretoid":int,"tags":{str:str…},"receivedAt":"ISO-8601"}
+ *  "prehost":int,"pretoid":int,"tags":{str:str…},"receivedAt":"ISO-8601",
+ *  "remote":{"toid":int,"clock":{"<dcId>":int…}}}     (remote only on replicated records)
  */
 export function encodeIngest(r: IngestRecord): Buffer {
-  const { id, host, seed, prehash, parent, tags, receivedAt } = r;
+  const { id, host, seed, prehash, parent, tags, receivedAt, remote } = r;
   return Buffer.from(
-    JSON.stringify({ v: 1, id, host, seed, prehash, parent, ...origin(r), tags, receivedAt }),
+    JSON.stringify({
+      v: 1,
+      id,
+      host,
+      seed,
+      prehash,
+      parent,
+      ...origin(r),
+      tags,
+      receivedAt,
+      ...(remote ? { remote } : {}),
+    }),
   );
 }
 
@@ -86,7 +98,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 
 /** Checks the fields common to ingest and log values; returns the IngestRecord part. */
 function checkIngest(o: Record<string, unknown>, what: string): IngestRecord {
-  const { id, host, seed, prehash, parent, prehost, pretoid, tags, receivedAt } = o;
+  const { id, host, seed, prehash, parent, prehost, pretoid, tags, receivedAt, remote } = o;
   if (!isStr(id) || id.length === 0) bad(what, 'id', id);
   if (!isInt(host, 0) || host > 0xffff) bad(what, 'host', host);
   if (!isCanonicalUint64(seed)) bad(what, 'seed', seed);
@@ -104,6 +116,17 @@ function checkIngest(o: Record<string, unknown>, what: string): IngestRecord {
     tags: tags as Record<string, string>,
     receivedAt,
   };
+  if (remote !== undefined) {
+    const rm = remote as { toid?: unknown; clock?: unknown };
+    if (typeof remote !== 'object' || remote === null || !isInt(rm.toid, 1))
+      bad(what, 'remote', remote);
+    const clock = rm.clock;
+    if (typeof clock !== 'object' || clock === null || Array.isArray(clock))
+      bad(what, 'remote', remote);
+    if (!Object.entries(clock).every(([k, v]) => /^\d+$/.test(k) && isInt(v, 0)))
+      bad(what, 'remote', remote);
+    rec.remote = { toid: rm.toid as number, clock: clock as Record<string, number> };
+  }
   if (prehost !== undefined || pretoid !== undefined) {
     if (!isInt(prehost, 1) || prehost > 0xffff) bad(what, 'prehost', prehost);
     if (!isInt(pretoid, 1)) bad(what, 'pretoid', pretoid);

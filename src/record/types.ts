@@ -48,10 +48,21 @@ export interface RecordInput {
   tags: Record<string, string>;
 }
 
+/**
+ * Where a replicated record stood in its origin's log: its TOId there, and the origin log's
+ * vector clock right after it (per-origin highest TOId). Set only on records a peer's sender
+ * forwarded; the receiving queue appends the record only after everything the clock covers.
+ */
+export interface RemoteOrigin {
+  toid: number;
+  clock: Record<string, number>;
+}
+
 /** A record accepted into the ingest topic: id and host assigned, receive time stamped. */
 export interface IngestRecord extends RecordInput {
   id: string;
   receivedAt: string;
+  remote?: RemoteOrigin;
 }
 
 /** A record in the ordered log topic and in flstore. */

@@ -15,6 +15,7 @@ const LOADERS: Record<StageName, () => Promise<StageModule>> = {
   queue: () => import('../stages/queue'),
   sequencer: () => import('../stages/sequencer'),
   maintainer: () => import('../stages/maintainer'),
+  sender: () => import('../stages/sender'),
 };
 
 export interface RunningStages extends StageHandle {
@@ -45,9 +46,9 @@ export async function runStages(
     shared: { stages: names },
   };
   // The maintainer before the batcher: the batcher serves reads from its store.
-  const order = (['sequencer', 'maintainer', 'queue', 'filter', 'batcher'] as StageName[]).filter(
-    (n) => names.includes(n),
-  );
+  const order = (
+    ['sequencer', 'maintainer', 'sender', 'queue', 'filter', 'batcher'] as StageName[]
+  ).filter((n) => names.includes(n));
   const handles: Partial<Record<StageName, StageHandle>> = {};
   const started: StageName[] = [];
   const closeAll = async () => {

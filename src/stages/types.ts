@@ -26,11 +26,12 @@ export interface StageHandle {
   close(): Promise<void>;
 }
 
-export type StageName = 'batcher' | 'filter' | 'queue' | 'sequencer' | 'maintainer';
+export type StageName = 'batcher' | 'filter' | 'queue' | 'sequencer' | 'maintainer' | 'sender';
 export const STAGE_NAMES: readonly StageName[] = [
   'batcher',
   'filter',
   'queue',
   'sequencer',
   'maintainer',
+  'sender',
 ];

@@ -83,6 +83,10 @@ export class CausalQueue {
         );
         continue;
       }
+      if (record.remote && this.index.has(`t:${record.host}:${record.remote.toid}`)) {
+        // A peer re-sent a record this log already holds (at-least-once replication).
+        continue;
+      }
       const missing = rb.missing(prerequisitesOf(record));
       if (missing.length === 0) {
         rb.release(record);

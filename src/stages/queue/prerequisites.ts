@@ -15,6 +15,14 @@ export function prerequisitesOf(r: IngestRecord): PrereqKey[] {
   for (const p of r.parent) keys.push(`p:${p}`);
   if (r.prehost !== undefined && r.pretoid !== undefined && r.pretoid > 0)
     keys.push(`t:${r.prehost}:${r.pretoid}`);
+  if (r.remote) {
+    // Guarantee 7: after every earlier record of its origin (TOIds are dense per origin) and
+    // after everything its origin's log held before it, from any datacenter (vector clock).
+    if (r.remote.toid > 1) keys.push(`t:${r.host}:${r.remote.toid - 1}`);
+    for (const [dc, toid] of Object.entries(r.remote.clock)) {
+      if (Number(dc) !== r.host && toid > 0) keys.push(`t:${dc}:${toid}`);
+    }
+  }
   return keys;
 }
 

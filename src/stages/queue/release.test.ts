@@ -164,3 +164,20 @@ describe('causal release (property)', () => {
     expect(deferred.satisfy('p:unrelated')).toEqual([]);
   });
 });
+
+describe('prerequisites of a replicated record', () => {
+  it('waits for the previous TOId of its origin and for every other origin in its clock', () => {
+    const r: IngestRecord = {
+      id: 'x',
+      host: 3,
+      seed: '1',
+      prehash: [],
+      parent: [],
+      tags: {},
+      receivedAt: '',
+      remote: { toid: 21, clock: { '1': 5, '2': 0, '3': 21 } },
+    };
+    expect(prerequisitesOf(r).sort()).toEqual(['t:1:5', 't:3:20']);
+    expect(prerequisitesOf({ ...r, remote: { toid: 1, clock: { '3': 1 } } })).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { IngestRecord } from '../../record';
 import { numberRecords, type NumberingState } from './numbering';
 
-const rec = (i: number, host: number, toid?: number): IngestRecord & { toid?: number } => ({
+const rec = (i: number, host: number, toid?: number): IngestRecord => ({
   id: `r${i}`,
   host,
   seed: '0',
@@ -10,7 +10,7 @@ const rec = (i: number, host: number, toid?: number): IngestRecord & { toid?: nu
   prehash: [],
   parent: [],
   receivedAt: '',
-  ...(toid !== undefined ? { toid } : {}),
+  ...(toid !== undefined ? { remote: { toid, clock: { [String(host)]: toid } } } : {}),
 });
 
 describe('LId and TOId assignment (property)', () => {

@@ -26,11 +26,9 @@ export function numberRecords(
   for (const r of records) {
     const origin = String(r.host);
     let toid: number;
-    if (r.host === dcId || (r as Partial<LogRecord>).toid === undefined) {
-      toid = (clock[origin] ?? 0) + 1;
-    } else {
-      toid = (r as Partial<LogRecord>).toid as number;
-    }
+    // A replicated record keeps the TOId its origin gave it; a local one takes the next.
+    if (r.host !== dcId && r.remote) toid = r.remote.toid;
+    else toid = (clock[origin] ?? 0) + 1;
     clock[origin] = Math.max(clock[origin] ?? 0, toid);
     lastLid += 1;
     // The clock AFTER this record travels with it (header `vc`): the log's state at its LId.
