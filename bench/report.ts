@@ -79,7 +79,7 @@ export function renderMarkdown(r: Report): string {
     `- Command: \`${r.command}\`; code: commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty.length ? ` plus uncommitted changes of other engineers in ${r.git.dirty.map((d) => d.slice(3)).join(', ')}` : ''}.`,
     `- ${r.settings.RUNS} runs per workload, interleaved; each figure is the median of the runs. Raw runs: \`bench/results/${r.date.slice(0, 10)}-${r.name}.json\`.`,
     r.settings.TOPIC_MAX_MESSAGE_BYTES
-      ? `- **Workaround applied:** every bench topic is created with \`max.message.bytes=${r.settings.TOPIC_MAX_MESSAGE_BYTES}\` (the shipped declarations keep the broker's 1 MB default, with which the sequencer stalls under load: see BENCHMARKS.md, "Broken").`
+      ? `- **Workaround applied:** every bench topic is created with \`max.message.bytes=${r.settings.TOPIC_MAX_MESSAGE_BYTES}\` (the shipped declarations keep the broker's 1 MB default, with which the sequencer's consumer once crashed and the log stopped: see "Broken" above).`
       : '- Topics exactly as declared in `topics/` (no workaround).',
     `- Throughput = records appended to the log topic / (last append − first send); "steady" = the records between the 10 % and 90 % append marks over that time. Latency = send → seen in the log topic by a follower (matched by record id).`,
     '',

@@ -12,10 +12,8 @@
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
  *   BENCH_TOPIC_MAX_MESSAGE_BYTES=16777216
  *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
- *                         Workaround: the sequencer writes a whole fetched batch of `released` as ONE
- *                         produce to `log`; its records grow (lid, toid, appendedAt, vc header), so a
- *                         1 MB fetch becomes a >1 MB batch, the broker refuses it (MESSAGE_TOO_LARGE),
- *                         the sequencer's consumer crashes on every retry and the log stops for good.
+ *                         Workaround: once, the sequencer's produce to `log` exceeded the 1 MB default
+ *                         (MESSAGE_TOO_LARGE), its consumer crashed and the log stopped (BENCHMARKS.md).
  *   KAFKA_BROKERS         use this broker instead of acquiring one (see src/kafka/broker)
  *
  * Progress goes to stderr; pipeline logs (warn and above) to bench/results/logs/.
