@@ -6,7 +6,10 @@ import { rootLogger } from '../logger';
 import { registerConfig } from './commands/config';
 import { registerDev } from './commands/dev';
 import { registerStart } from './commands/start';
+import { registerRebuild } from './commands/rebuild';
+import { registerReplay } from './commands/replay';
 import { registerTopics } from './commands/topics';
+import { registerVerify } from './commands/verify';
 
 export function buildProgram(): Command {
   const program = new Command('chariots')
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerStart(program);
   registerTopics(program);
   registerConfig(program);
+  registerReplay(program);
+  registerRebuild(program);
+  registerVerify(program);
   return program;
 }
 
