@@ -10,7 +10,7 @@
  *   BENCH_PROFILE=a,c     workloads to run once more under the CPU profiler ('' = none)
  *   BENCH_NAME=default    results go to bench/results/<date>-<name>.json
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
- *   BENCH_TOPIC_MAX_MESSAGE_BYTES=16777216
+ *   BENCH_TOPIC_MAX_MESSAGE_BYTES=0
  *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
  *                         Workaround: once, the sequencer's produce to `log` exceeded the 1 MB default
  *                         (MESSAGE_TOO_LARGE), its consumer crashed and the log stopped (BENCHMARKS.md).
@@ -57,7 +57,7 @@ const RATE_SECONDS = num('BENCH_RATE_SECONDS', 6);
 const LOW_RATE = num('BENCH_LOW_RATE', 1000);
 const STALL_MS = num('BENCH_STALL_MS', 30_000);
 const NAME = env.BENCH_NAME ?? 'default';
-const TOPIC_MAX_MESSAGE_BYTES = num('BENCH_TOPIC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024);
+const TOPIC_MAX_MESSAGE_BYTES = num('BENCH_TOPIC_MAX_MESSAGE_BYTES', 0);
 
 type Target = 'chariots' | 'baseline';
 interface WorkloadSpec {

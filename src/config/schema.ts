@@ -134,11 +134,6 @@ export const configSchema = z.object({
       maxBatchRecords: int(2000, 'Max records forwarded to a peer in one produce', 1),
     })
     .prefault({}),
-  sequencer: z
-    .object({
-      maxBatchRecords: int(5000, 'Max records numbered in one transaction', 1),
-    })
-    .prefault({}),
   maintainer: z
     .object({
       port: port(

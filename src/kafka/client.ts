@@ -22,9 +22,15 @@ function pinoLogCreator(logger: Logger) {
     ({ level, label: _label, log: entry, namespace }: LogEntry) => {
       const { message, ...rest } = entry;
       // Known, understood warnings: the partitioner notice (we rely on the Java-compatible
-      // default) and the retry-limit notice (a failed idempotent send is answered 503 and the
-      // client's retry with the same id is deduplicated by the filter).
-      const quiet = level === logLevel.INFO || /default partitioner|Limiting retries/.test(message);
+      // default), the retry-limit notice (a failed idempotent send is answered 503 and the
+      // client's retry with the same id is deduplicated by the filter), and
+      // CONCURRENT_TRANSACTIONS, which kafkajs retries by itself (the previous transaction
+      // is still completing on the coordinator).
+      const quiet =
+        level === logLevel.INFO ||
+        /default partitioner|Limiting retries|another concurrent operation on the same transaction/.test(
+          message,
+        );
       const lvl = quiet ? 'debug' : (LEVELS[level] ?? 'debug');
       log[lvl]({ namespace, ...rest }, message);
     };

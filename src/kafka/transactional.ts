@@ -66,6 +66,12 @@ export class TransactionalStage {
   private consumer: Consumer;
   private readonly partitions = new Map<number, PartitionState>();
   private closing = false;
+  private crashed = false;
+
+  /** False while the consumer is dead (between a non-retriable crash and its restart). */
+  get healthy(): boolean {
+    return !this.crashed && !this.closing;
+  }
 
   constructor(private readonly opts: TransactionalStageOptions) {
     this.consumer = this.createConsumer();
@@ -95,6 +101,7 @@ export class TransactionalStage {
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
       if (restart || this.closing) return;
+      this.crashed = true;
       this.opts.logger.error({ err: error }, 'consumer crashed; starting a new one');
       const old = this.consumer;
       setTimeout(() => {
@@ -103,6 +110,7 @@ export class TransactionalStage {
           if (this.closing) return;
           this.consumer = this.createConsumer();
           await this.start();
+          this.crashed = false;
         })().catch((err) => this.opts.logger.error({ err }, 'restarting the consumer failed'));
       }, 1000);
     });

@@ -117,7 +117,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
     },
   });
-  ctx.health.register('filter', () => true);
+  ctx.health.register('filter', () => stage.healthy);
   await stage.start();
   return { close: () => stage.close() };
 }

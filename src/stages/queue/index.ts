@@ -71,7 +71,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
 
   const expiry = setInterval(() => void queue.expire(), scanIntervalMs);
   expiry.unref();
-  ctx.health.register('queue', () => true);
+  ctx.health.register('queue', () => stage?.healthy ?? false);
   await stage.start();
   return {
     close: async () => {

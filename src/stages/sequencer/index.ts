@@ -72,7 +72,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
     },
   });
-  ctx.health.register('sequencer', () => true);
+  ctx.health.register('sequencer', () => stage.healthy);
   await stage.start();
   return { close: () => stage.close() };
 }
