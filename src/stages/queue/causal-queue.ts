@@ -46,11 +46,11 @@ export class CausalQueue {
   }
 
   private batchFor(partition: number): ReleaseBatch {
-    return new ReleaseBatch(
-      partition,
-      this.deferred,
-      (k) => this.index.has(k) || this.inFlight.has(partition, k),
-    );
+    return new ReleaseBatch(partition, this.deferred, (k) => this.satisfied(k));
+  }
+
+  private satisfied(k: string): boolean {
+    return this.index.has(k) || this.inFlight.has(k);
   }
 
   /** Writes a ReleaseBatch into `tx` and adopts it on commit. */
@@ -59,9 +59,19 @@ export class CausalQueue {
     for (const r of rb.records) tx.send(this.releasedMessage(r));
     for (const e of rb.woken) tx.send(this.tombstone(e));
     tx.onCommit(() => {
-      for (const r of rb.records)
-        if (!this.index.has(`p:${r.id}`)) this.inFlight.add(rb.partition, r);
       for (const id of woken) this.deferred.remove(id);
+      // Waiters in OTHER partitions (same-partition ones were cascaded above) may now be
+      // ready: what they miss is in the log or released by this process.
+      const ready: DeferredEntry[] = [];
+      for (const r of rb.records) {
+        if (this.index.has(`p:${r.id}`)) continue;
+        for (const k of this.inFlight.add(r)) {
+          for (const w of this.deferred.waitersOf(k)) {
+            if ([...w.missing].every((m) => this.satisfied(m))) ready.push(w);
+          }
+        }
+      }
+      if (ready.length > 0) this.schedule(ready);
     });
   }
 
@@ -117,7 +127,7 @@ export class CausalQueue {
       busy: false,
     };
     this.deferred.add(entry);
-    if ([...entry.missing].every((k) => this.inFlight.has(partition, k))) this.schedule([entry]);
+    if ([...entry.missing].every((k) => this.inFlight.has(k))) this.schedule([entry]);
   }
 
   /** Records read from the log topic, in LId order. */
@@ -128,7 +138,7 @@ export class CausalQueue {
       for (const k of this.index.add(r)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
-          if ([...e.missing].every((m) => this.inFlight.has(e.partition, m))) ready.push(e);
+          if ([...e.missing].every((m) => this.inFlight.has(m))) ready.push(e);
         }
       }
     }

@@ -70,6 +70,18 @@ export class DeferredSet {
     return touched;
   }
 
+  /** Every entry that waits for `key`. */
+  waitersOf(key: PrereqKey): DeferredEntry[] {
+    const ids = this.waiting.get(key);
+    if (!ids) return [];
+    const out: DeferredEntry[] = [];
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
   /** The entries of `partition` that wait for `key` (others are left alone). */
   waitersIn(key: PrereqKey, partition: number): DeferredEntry[] {
     const ids = this.waiting.get(key);

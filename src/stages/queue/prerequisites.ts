@@ -29,13 +29,17 @@ export function prerequisitesOf(r: IngestRecord): PrereqKey[] {
 /** What a record provides before it has a TOId (released, not yet sequenced). */
 export function providedBeforeSequencing(r: IngestRecord): PrereqKey[] {
   const keys: PrereqKey[] = [`p:${r.id}`];
+  // A replicated record already has its TOId (its origin's); a local one gets it when sequenced.
+  if (r.remote) keys.push(`t:${r.host}:${r.remote.toid}`);
   for (const [k, v] of Object.entries(r.tags)) keys.push(`h:${r.seed}:${hashTag(k, v)}`);
   return keys;
 }
 
 /** What a record in the log provides to records that wait for it. */
 export function providedBy(r: LogRecord): PrereqKey[] {
-  return [...providedBeforeSequencing(r), `t:${r.host}:${r.toid}`];
+  const keys = providedBeforeSequencing(r);
+  if (!r.remote) keys.push(`t:${r.host}:${r.toid}`);
+  return keys;
 }
 
 /**
