@@ -87,6 +87,18 @@ export class StageProcess {
     });
   }
 
+  /** SIGSTOP for `ms`, then SIGCONT: a process that freezes past its session timeout (a zombie). */
+  async pause(ms: number): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill('SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      c.kill('SIGCONT');
+    }
+  }
+
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
   }

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { BatchingProducer } from '../../src/kafka';
 import { encodeFrame, hashTag, type LogRecord } from '../../src/record';
+import { startOwnBroker, type OwnBroker } from '../helpers/own-broker';
 import { freePort, StageProcess } from '../helpers/stage-process';
 import { sleep, testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
 
@@ -47,16 +48,24 @@ function shuffle<T>(a: T[]): T[] {
   return a;
 }
 
-describe('exactly once under kill -9 (child processes)', () => {
+describe('exactly once under kill -9, frozen processes and a frozen broker', () => {
   let env: Awaited<ReturnType<typeof testEnvironment>>;
+  let broker: OwnBroker;
   const procs: StageProcess[] = [];
 
+  beforeAll(async () => {
+    broker = await startOwnBroker();
+  });
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.stop()));
+    await broker?.stop();
   });
 
   it(`appends ${N} records over ${CHAINS} chains exactly once, densely and causally`, async () => {
-    env = await testEnvironment('eos', { queue: { deferTimeoutMs: 0 } });
+    env = await testEnvironment('eos', {
+      queue: { deferTimeoutMs: 0 },
+      kafka: { brokers: broker.brokers },
+    });
     const httpPort = await freePort();
     const tcpPort = await freePort();
     const childEnv = {
@@ -71,10 +80,17 @@ describe('exactly once under kill -9 (child processes)', () => {
     };
     const sequencer = new StageProcess('sequencer', childEnv);
     const queue = new StageProcess('queue', childEnv);
+    const queueB = new StageProcess('queue', childEnv);
     const filter = new StageProcess('filter', childEnv);
     const batcher = new StageProcess('batcher', childEnv);
-    procs.push(sequencer, queue, filter, batcher);
-    await Promise.all([sequencer.start(), queue.start(), filter.start(), batcher.start()]);
+    procs.push(sequencer, queue, queueB, filter, batcher);
+    await Promise.all([
+      sequencer.start(),
+      queue.start(),
+      queueB.start(),
+      filter.start(),
+      batcher.start(),
+    ]);
 
     const specs = shuffle(buildChains());
     const paths: Spec[][] = [[], [], []];
@@ -136,16 +152,30 @@ describe('exactly once under kill -9 (child processes)', () => {
       }
       await new Promise<void>((res) => sock.end(res));
     };
+    const faults: string[] = [];
     const chaos = async () => {
       for (let round = 0; round < 2; round++) {
         await sleep(2500);
         await queue.kill();
+        faults.push('kill -9 queue');
         await sleep(500);
         await queue.start();
+        if (round === 0) {
+          // Frozen past its session timeout: its partitions move to the other queue, whose
+          // producers fence it; when it wakes up it must not write anything stale.
+          await queueB.pause(14000);
+          faults.push('SIGSTOP queue 14 s');
+        }
         await sleep(2500);
         await sequencer.kill();
+        faults.push('kill -9 sequencer');
         await sleep(500);
         await sequencer.start();
+        if (round === 0) {
+          await sleep(1000);
+          await broker.pause(8000);
+          faults.push('SIGSTOP broker 8 s');
+        }
       }
     };
     await Promise.all([viaKafka(), viaHttp(), viaTcp(), chaos()]);
@@ -190,6 +220,8 @@ describe('exactly once under kill -9 (child processes)', () => {
       if (pos > 0) expect(lidOf.get(`c${chain}-${pos - 1}`)!).toBeLessThan(r.lid); // causal
       expect(r.seed).toBe((9007199254740993n + BigInt(chain) * 7919n).toString()); // exact uint64
     }
+    const summary = `acknowledged ${N}, appended ${finalLog.length}, duplicated ${ids.length - new Set(ids).size}, faults ${faults.length} (${faults.join(', ')})`;
+    testLogger.warn(summary);
     void log;
   }, 600000);
 });
