@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ChariotsError } from '../errors';
 import type { StoreQuery, StoreReader } from '../flstore/types';
@@ -116,7 +116,7 @@ export const registerReadRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (
     res.on('close', () => ac.abort());
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
     try {
-      await stream(store, res, from, ac.signal);
+      await streamRecords(store, res, from, ac.signal);
     } catch (e) {
       req.log.warn({ err: e }, 'log stream ended by an error');
     } finally {
@@ -127,9 +127,9 @@ export const registerReadRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (
 };
 
 /** Writes records from `from` on, forever: waits for the tail, and for the socket to drain. */
-async function stream(
+export async function streamRecords(
   store: StoreReader,
-  res: ServerResponse,
+  res: Writable,
   from: number,
   signal: AbortSignal,
 ): Promise<void> {
@@ -146,7 +146,7 @@ async function stream(
   }
 }
 
-function drained(res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+function drained(res: Writable, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       res.off('drain', onDrain);

@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { topicPrefix } from '../../config/load';
 import { FlStore } from '../../flstore';
 import { createApp } from '../../http/app';
+import { authFromConfig } from '../../http/auth';
 import { registerReadRoutes } from '../../http/reads';
 import { followTopic, type Follower } from '../../kafka';
+import { metrics } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { planBatch } from './consume';
 
@@ -59,6 +61,10 @@ export async function start(ctx: StageContext): Promise<MaintainerHandle> {
         const plan = planBatch(store.lastLid(), batch.messages);
         try {
           await store.append(plan.entries);
+          const m = metrics();
+          m.recordsIn.inc({ stage: 'maintainer' }, batch.messages.length);
+          m.recordsOut.inc({ stage: 'maintainer' }, plan.entries.length);
+          m.logHeadLid.set({ stage: 'maintainer' }, store.lastLid());
         } catch (e) {
           return fail(e, 'flstore append failed; maintainer stopped (restart it to recover)');
         }
@@ -72,7 +78,12 @@ export async function start(ctx: StageContext): Promise<MaintainerHandle> {
     if (ctx.shared) ctx.shared.flstore = store;
     // A batcher in this process serves the reads; alone, the maintainer serves them itself.
     if (config.http.enabled && !ctx.shared?.stages?.includes('batcher')) {
-      app = createApp({ logger, health: ctx.health, bodyLimitBytes: config.http.bodyLimitBytes });
+      app = createApp({
+        logger,
+        health: ctx.health,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        auth: authFromConfig(config, logger),
+      });
       await app.register(registerReadRoutes, { store });
       await app.listen({ host: config.http.host, port: m.port });
       const addr = app.server.address();
