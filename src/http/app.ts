@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { ChariotsError, isChariotsError } from '../errors';
 import type { Health } from '../health';
 import type { Logger } from '../logger';
+import { renderMetrics } from '../metrics';
 
 export interface AppOptions {
   logger: Logger;
@@ -62,6 +63,10 @@ export function createApp(opts: AppOptions): FastifyInstance {
   app.get('/readyz', async (_req, reply) => {
     const r = await opts.health.readiness();
     return reply.status(r.ready ? 200 : 503).send(r);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const m = await renderMetrics();
+    return reply.header('content-type', m.contentType).send(m.body);
   });
   return app;
 }

@@ -26,3 +26,13 @@ export { readLastMessage } from './tail';
 export { startAtLeastOnce, type AtLeastOnceOptions } from './consumer';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';
 export { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';
+export {
+  GroupInspector,
+  HeartbeatView,
+  startHeartbeat,
+  type GroupState,
+  type GroupQuery,
+  type Heartbeat,
+  type HeartbeatEntry,
+  type HeartbeatValue,
+} from './groups';

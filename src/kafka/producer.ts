@@ -1,6 +1,7 @@
 import { CompressionTypes, type Producer } from 'kafkajs';
 import { BrokerUnavailableError, ChariotsError } from '../errors';
 import type { Logger } from '../logger';
+import { metrics } from '../metrics';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import type { KafkaClient } from './client';
 import type { OutMessage } from './types';
@@ -129,6 +130,7 @@ export class BatchingProducer {
           for (const w of batch) w.resolve();
         } catch (e) {
           this.options.logger.warn({ err: e, records: batch.length }, 'produce failed');
+          metrics().produceErrors.inc();
           const err = new BrokerUnavailableError(
             `the broker did not acknowledge the write: ${(e as Error).message}`,
             e,

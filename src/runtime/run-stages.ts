@@ -5,6 +5,7 @@ import { BrokerProbe, createKafkaClient, topicNames } from '../kafka';
 import { rootLogger, type Logger } from '../logger';
 import type { StageContext, StageHandle, StageName } from '../stages/types';
 import { ChariotsError } from '../errors';
+import { startAdminServer, startStageHeartbeats, type AdminServer } from '../http/admin';
 
 type StageModule = { start(ctx: StageContext): Promise<StageHandle> };
 
@@ -21,6 +22,8 @@ const LOADERS: Record<StageName, () => Promise<StageModule>> = {
 export interface RunningStages extends StageHandle {
   context: StageContext;
   handles: Partial<Record<StageName, StageHandle>>;
+  /** The admin view of this process (when http.adminEnabled). */
+  admin?: AdminServer;
 }
 
 /**
@@ -51,7 +54,11 @@ export async function runStages(
   ).filter((n) => names.includes(n));
   const handles: Partial<Record<StageName, StageHandle>> = {};
   const started: StageName[] = [];
+  let admin: AdminServer | undefined;
+  let stopBeats: (() => Promise<void>) | undefined;
   const closeAll = async () => {
+    await stopBeats?.().catch(() => undefined);
+    await admin?.close();
     for (const n of [...started].reverse()) {
       try {
         await handles[n]?.close();
@@ -70,10 +77,13 @@ export async function runStages(
       started.push(n);
       logger.info({ stage: n }, 'stage started');
     }
+    const adminOpts = { config, kafka, topics: context.topics, health, logger };
+    stopBeats = await startStageHeartbeats(adminOpts, handles);
+    if (config.http.adminEnabled) admin = await startAdminServer(adminOpts);
   } catch (e) {
     await closeAll();
     throw e;
   }
   let closing: Promise<void> | undefined;
-  return { context, handles, close: () => (closing ??= closeAll()) };
+  return { context, handles, admin, close: () => (closing ??= closeAll()) };
 }

@@ -15,7 +15,8 @@ import {
 import { followChangelog, followLogForWaiters } from './followers';
 import { redriveMessages } from './redrive';
 import { registerBatcherRoutes } from './routes';
-import { ProducerSink } from './sink';
+import { ProducerSink, type RecordSink } from './sink';
+import { metrics } from '../../metrics';
 import { TcpIngest } from './tcp';
 import { AppendWaiters } from './waiters';
 
@@ -54,7 +55,24 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     });
     await producer.connect();
     cleanup.push(() => producer.close());
-    const sink = new ProducerSink(producer, topics.ingest, config.batcher.maxPendingRecords);
+    const producerSink = new ProducerSink(
+      producer,
+      topics.ingest,
+      config.batcher.maxPendingRecords,
+    );
+    // Counted for metrics: records taken in, and those the broker acknowledged (out).
+    const sink: RecordSink = {
+      get pending() {
+        return producerSink.pending;
+      },
+      capacity: producerSink.capacity,
+      append: async (records) => {
+        const outcomes = await producerSink.append(records);
+        metrics().recordsIn.inc({ stage: 'batcher' }, records.length);
+        metrics().recordsOut.inc({ stage: 'batcher' }, outcomes.filter((o) => !o).length);
+        return outcomes;
+      },
+    };
 
     const waiters = new AppendWaiters();
     const deferred = new ChangelogView<DeferredEntry>();

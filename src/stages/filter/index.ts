@@ -1,6 +1,7 @@
 import { ChariotsError, isChariotsError } from '../../errors';
 import { readToEnd, TransactionalStage, type InMessage } from '../../kafka';
 import { decodeIngest, encodeIngest, type IngestRecord } from '../../record';
+import { metrics, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { DedupWindow } from './dedup-window';
 
@@ -67,6 +68,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       const now = Date.now();
       const admitted = new Map<string, number>();
       let dropped = 0;
+      let invalid = 0;
       for (const m of batch.messages) {
         if (!m.value) continue;
         let rec: IngestRecord;
@@ -80,6 +82,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
             { partition: m.partition, offset: m.offset, code: err.code },
             'invalid ingest message dead-lettered',
           );
+          invalid++;
           const id = `${ctx.topics.ingest}-${m.partition}-${m.offset}`;
           tx.send({
             topic: ctx.topics.deadletter,
@@ -114,6 +117,11 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       tx.onCommit(() => {
         for (const [id, t] of admitted) w.add(id, t);
         w.expire(now);
+        const m = metrics();
+        m.recordsIn.inc({ stage: 'filter' }, batch.messages.length);
+        m.recordsOut.inc({ stage: 'filter' }, admitted.size);
+        if (invalid > 0) m.deadLetters.inc({ stage: 'filter' }, invalid);
+        recordLag('filter', batch, batch.messages[batch.messages.length - 1].offset);
       });
     },
   });

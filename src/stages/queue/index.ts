@@ -1,4 +1,5 @@
-import { followTopic, readToEnd, TransactionalStage } from '../../kafka';
+import { followTopic, readToEnd, TransactionalStage, type TxContext } from '../../kafka';
+import { addDeferredSource, metrics, recordLag } from '../../metrics';
 import { decodeLog, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
 import { CausalQueue } from './causal-queue';
@@ -22,10 +23,30 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   // Assigned once below; `let` because the log follower may wake records before it exists.
   // eslint-disable-next-line prefer-const
   let stage: TransactionalStage | undefined;
+  // Counts what a transaction releases and dead-letters, once it committed (metrics).
+  const counted = (tx: TxContext): TxContext => {
+    let released = 0;
+    let dead = 0;
+    tx.onCommit(() => {
+      metrics().recordsOut.inc({ stage: 'queue' }, released);
+      if (dead > 0) metrics().deadLetters.inc({ stage: 'queue' }, dead);
+    });
+    return {
+      onCommit: (f) => tx.onCommit(f),
+      send: (...m) => {
+        for (const x of m) {
+          if (x.topic === ctx.topics.released) released++;
+          else if (x.topic === ctx.topics.deadletter && x.value !== null) dead++;
+        }
+        tx.send(...m);
+      },
+    };
+  };
   const queue = new CausalQueue(
     ctx.topics,
     deferTimeoutMs,
-    async (partition, fn) => (stage ? stage.transaction(partition, fn) : false),
+    async (partition, fn) =>
+      stage ? stage.transaction(partition, (tx) => fn(counted(tx))) : false,
     logger,
   );
 
@@ -66,9 +87,16 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       logger.info({ partition, deferred: restored.size }, 'deferred records restored');
     },
     onRevoke: (partition) => queue.forgetPartition(partition),
-    process: (batch, tx) => queue.processBatch(batch, tx),
+    process: (batch, tx) => {
+      tx.onCommit(() => {
+        metrics().recordsIn.inc({ stage: 'queue' }, batch.messages.length);
+        recordLag('queue', batch, batch.messages[batch.messages.length - 1].offset);
+      });
+      queue.processBatch(batch, counted(tx));
+    },
   });
 
+  const removeSource = addDeferredSource(() => queue.deferred.size);
   const expiry = setInterval(() => void queue.expire(), scanIntervalMs);
   expiry.unref();
   ctx.health.register('queue', () => stage?.healthy ?? false);
@@ -76,6 +104,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   return {
     close: async () => {
       clearInterval(expiry);
+      removeSource();
       await stage?.close();
       await logFollower.close();
     },

@@ -1,6 +1,7 @@
 import { PoisonMessageError } from '../../errors';
 import { readLastMessage, TransactionalStage } from '../../kafka';
 import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
+import { metrics, observeAppendLatency, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { numberRecords, type NumberingState } from './numbering';
 
@@ -35,6 +36,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         state = { lastLid: rec.lid, clock };
       }
       logger.info({ lastLid: state.lastLid, clock: state.clock }, 'sequencer active');
+      metrics().logHeadLid.set({ stage: 'sequencer' }, state.lastLid);
     },
     onRevoke: () => {
       state = undefined;
@@ -69,6 +71,12 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       }
       tx.onCommit(() => {
         state = next;
+        const m = metrics();
+        m.recordsIn.inc({ stage: 'sequencer' }, batch.messages.length);
+        m.recordsOut.inc({ stage: 'sequencer' }, out.length);
+        m.logHeadLid.set({ stage: 'sequencer' }, next.lastLid);
+        observeAppendLatency(out.map((o) => o.record.receivedAt));
+        recordLag('sequencer', batch, batch.messages[batch.messages.length - 1].offset);
       });
     },
   });
