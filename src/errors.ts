@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   CHARIOTS_ERR_UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, retriable: false },
   CHARIOTS_ERR_BAD_FRAME: { httpStatus: 400, retriable: false },
   CHARIOTS_ERR_NOT_FOUND: { httpStatus: 404, retriable: false },
+  // access control (auth.tokens / auth.tokensFile)
+  CHARIOTS_ERR_UNAUTHORIZED: { httpStatus: 401, retriable: false },
+  CHARIOTS_ERR_FORBIDDEN: { httpStatus: 403, retriable: false },
   // configuration and setup
   CHARIOTS_ERR_BAD_CONFIG: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_TOPIC_MISMATCH: { httpStatus: 500, retriable: false },

@@ -13,6 +13,9 @@ const port = (def: number, doc: string) =>
 const str = (def: string, doc: string) => z.string().default(def).describe(doc);
 const bool = (def: boolean, doc: string) => z.boolean().default(def).describe(doc);
 
+/** A bearer token and its roles, `<token>:<role>[+<role>…]` (src/http/auth.ts). */
+export const AUTH_TOKEN_PATTERN = /^[^\s,]+:(append|read|admin)(\+(append|read|admin))*$/;
+
 export const configSchema = z.object({
   dcId: int(1, 'This datacenter id (1..N); records posted with host 0 get it', 1, 65535),
   topicPrefix: str('', 'Prefix of every topic name; empty = "dc<dcId>."'),
@@ -42,6 +45,12 @@ export const configSchema = z.object({
         3000,
       ),
       ssl: bool(false, 'Use TLS to the brokers'),
+      sslCaFile: str(
+        '',
+        "PEM file of the CA(s) that signed the brokers' certificates; empty = the system CAs (implies ssl)",
+      ),
+      sslCertFile: str('', 'PEM client certificate for mutual TLS (with sslKeyFile; implies ssl)'),
+      sslKeyFile: str('', 'PEM private key of sslCertFile'),
       saslMechanism: z
         .enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512'])
         .default('none')
@@ -59,6 +68,27 @@ export const configSchema = z.object({
       adminEnabled: bool(true, 'Serve the admin view'),
       adminHost: str('0.0.0.0', 'Admin view bind address'),
       adminPort: port(8081, 'Admin view port'),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      tokens: z
+        .array(
+          z
+            .string()
+            .regex(
+              AUTH_TOKEN_PATTERN,
+              'a token is <token>:<role>[+<role>…] with roles append, read, admin',
+            ),
+        )
+        .default([])
+        .describe(
+          'Bearer tokens of the HTTP API and admin port, comma separated, each <token>:<role>[+<role>…] (roles append, read, admin; admin implies the others); none here nor in tokensFile = no authentication',
+        ),
+      tokensFile: str(
+        '',
+        'File of bearer tokens, one <token>:<role>[+<role>…] per line (# comments); re-read on SIGHUP; set = authentication on even if empty',
+      ),
     })
     .prefault({}),
   tcp: z

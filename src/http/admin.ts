@@ -17,6 +17,7 @@ import {
 import type { Logger } from '../logger';
 import type { StageHandle, StageName } from '../stages/types';
 import { createApp } from './app';
+import { authFromConfig } from './auth';
 
 /** A heartbeat older than this drops the instance from the admin view. */
 export const HEARTBEAT_MAX_AGE_MS = 10000;
@@ -173,7 +174,13 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     });
   };
 
-  const app = createApp({ logger: log, health: opts.health, bodyLimitBytes: 1024 * 1024 });
+  const app = createApp({
+    logger: log,
+    health: opts.health,
+    bodyLimitBytes: 1024 * 1024,
+    auth: authFromConfig(config, logger),
+    authScope: 'admin',
+  });
   app.get('/', async () => view());
   let url: string | undefined;
   try {

@@ -4,11 +4,16 @@ import { ChariotsError, isChariotsError } from '../errors';
 import type { Health } from '../health';
 import type { Logger } from '../logger';
 import { renderMetrics } from '../metrics';
+import { installAuth, type Authenticator, type AuthScope } from './auth';
 
 export interface AppOptions {
   logger: Logger;
   health: Health;
   bodyLimitBytes: number;
+  /** Bearer-token checks (src/http/auth.ts, `authFromConfig`); absent = open. */
+  auth?: Authenticator;
+  /** 'admin' on the admin port: every route but /healthz and /readyz needs the admin role. */
+  authScope?: AuthScope;
 }
 
 /**
@@ -27,6 +32,7 @@ export function createApp(opts: AppOptions): FastifyInstance {
     connectionTimeout: 0,
     keepAliveTimeout: 65000,
   });
+  if (opts.auth) installAuth(app, opts.auth, opts.authScope ?? 'api');
 
   app.setErrorHandler((err, req, reply) => {
     if (isChariotsError(err)) {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ChariotsConfig } from '../config/schema';
-import { ChariotsError } from '../errors';
+import { ChariotsError, ConfigError } from '../errors';
 import type { Logger } from '../logger';
 
 export type KafkaClient = Kafka;
@@ -45,6 +47,26 @@ function sasl(cfg: ChariotsConfig['kafka']): SASLOptions | undefined {
   } as SASLOptions;
 }
 
+/** `kafka.ssl` plus the optional CA / client certificate files (read once, at start). */
+export function tlsOptions(cfg: ChariotsConfig['kafka']): boolean | ConnectionOptions {
+  const files = { ca: cfg.sslCaFile, cert: cfg.sslCertFile, key: cfg.sslKeyFile };
+  if (!files.ca && !files.cert && !files.key) return cfg.ssl;
+  if (!files.cert !== !files.key)
+    throw new ConfigError('kafka.sslCertFile and kafka.sslKeyFile go together');
+  const read = (option: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new ConfigError(`cannot read ${option} ${path}: ${(e as Error).message}`, { option });
+    }
+  };
+  return {
+    ...(files.ca ? { ca: [read('kafka.sslCaFile', files.ca)] } : {}),
+    ...(files.cert ? { cert: read('kafka.sslCertFile', files.cert) } : {}),
+    ...(files.key ? { key: read('kafka.sslKeyFile', files.key) } : {}),
+  };
+}
+
 export function createKafkaClient(
   cfg: ChariotsConfig['kafka'],
   logger: Logger,
@@ -61,7 +83,7 @@ export function createKafkaClient(
     brokers: [...cfg.brokers],
     connectionTimeout: cfg.connectionTimeoutMs,
     requestTimeout: cfg.requestTimeoutMs,
-    ssl: cfg.ssl,
+    ssl: tlsOptions(cfg),
     sasl: sasl(cfg),
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(logger),

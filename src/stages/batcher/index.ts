@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
 import { createApp } from '../../http/app';
+import { authFromConfig } from '../../http/auth';
 import { addReadRoutes } from '../../http/reads';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
@@ -89,6 +90,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       logger,
       health: ctx.health,
       bodyLimitBytes: config.http.bodyLimitBytes,
+      auth: authFromConfig(config, logger),
     });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
     // its crashed predecessor left open; host + HTTP port is unique per running instance.
