@@ -293,7 +293,14 @@ export class ChariotsClient {
   tail(options: TailOptions = {}): AsyncIterableIterator<LogRecord> {
     const from = checkLid(options.fromLid ?? 1, 'fromLid', 1);
     const stop = linkedController(0, options.signal);
-    const gen = this.follow(from, stop.signal, options.maxReconnects ?? Infinity);
+    const follow = this.follow(from, stop.signal, options.maxReconnects ?? Infinity);
+    const gen = (async function* () {
+      try {
+        yield* follow;
+      } finally {
+        stop.dispose();
+      }
+    })();
     const it: AsyncIterableIterator<LogRecord> = {
       next: () => gen.next(),
       return: async () => {

@@ -80,7 +80,14 @@ export function abortError(signal: AbortSignal): ChariotsClientError {
  * An AbortController that aborts after `ms` (0 = never) or when `parent` aborts; `timedOut`
  * tells the two apart. `dispose` clears the timer and the listener.
  */
-export function linkedController(ms: number, parent?: AbortSignal) {
+export interface LinkedController {
+  signal: AbortSignal;
+  abort(reason?: unknown): void;
+  timedOut(): boolean;
+  dispose(): void;
+}
+
+export function linkedController(ms: number, parent?: AbortSignal): LinkedController {
   const ac = new AbortController();
   let timedOut = false;
   const timer =
