@@ -188,14 +188,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     };
     await Promise.all([load(), faults()]);
     stop = true;
-    // Let the last acknowledgements and retries finish, then let the pipeline drain.
-    const settle = Date.now() + 120000;
+    // Let the last acknowledgements and retries finish, then let the pipeline drain: wait
+    // while the log still grows (a loaded machine drains slowly), at most 10 minutes.
+    const settle = Date.now() + 600000;
     let log: LogRecord[] = [];
+    let lastGrowth = Date.now();
     for (;;) {
       await sleep(3000);
+      const before = log.length;
       log = await waitForLog(env.kafka, env.topics.log, 0, 1);
+      if (log.length > before) lastGrowth = Date.now();
       const inLog = new Set(log.map((r) => r.id));
-      if ([...acked.keys()].every((id) => inLog.has(id)) || Date.now() > settle) break;
+      if ([...acked.keys()].every((id) => inLog.has(id))) break;
+      if (Date.now() > settle || Date.now() - lastGrowth > 60000) break;
     }
     await sleep(3000);
     log = await waitForLog(env.kafka, env.topics.log, 0, 1);
