@@ -10,6 +10,7 @@ import { registerRebuild } from './commands/rebuild';
 import { registerReplay } from './commands/replay';
 import { registerTopics } from './commands/topics';
 import { registerVerify } from './commands/verify';
+import { registerClientCommands } from './commands/client-commands';
 
 export function buildProgram(): Command {
   const program = new Command('chariots')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerRebuild(program);
   registerVerify(program);
+  registerClientCommands(program);
   return program;
 }
 
