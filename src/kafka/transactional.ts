@@ -178,23 +178,42 @@ export class TransactionalStage {
       void s.ready.finally(() => s.producer.disconnect().catch(() => undefined));
       if (!keep.has(p)) this.opts.onRevoke?.(p);
     }
-    for (const p of assigned) {
-      const producer = this.opts.kafka.producer({
-        transactionalId: `${this.opts.transactionalIdPrefix}-${p}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: 60000,
-      });
-      const state: PartitionState = {
-        producer,
-        startOffset: 0n,
-        lock: Promise.resolve(),
-        ready: Promise.resolve(),
-      };
-      state.ready = this.prepare(p, state);
-      this.partitions.set(p, state);
-    }
+    for (const p of assigned) this.partitions.set(p, this.newState(p));
     this.opts.logger.info({ topic: this.opts.topic, partitions: assigned }, 'partitions assigned');
+  }
+
+  /** A fresh producer for partition P, prepared (fence, committed offset, state rebuilt). */
+  private newState(p: number): PartitionState {
+    const producer = this.opts.kafka.producer({
+      transactionalId: `${this.opts.transactionalIdPrefix}-${p}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60000,
+    });
+    const state: PartitionState = {
+      producer,
+      startOffset: 0n,
+      lock: Promise.resolve(),
+      ready: Promise.resolve(),
+    };
+    state.ready = this.prepare(p, state);
+    return state;
+  }
+
+  /**
+   * After a failed transaction nobody knows whether it committed (a commit whose answer was
+   * lost did commit). Guessing either way duplicates or loses, so the partition is prepared
+   * again from what Kafka holds: committed offset and changelogs are the truth.
+   */
+  private resetPartition(p: number, failed: PartitionState): void {
+    if (this.partitions.get(p) !== failed) return;
+    this.opts.logger.warn(
+      { topic: this.opts.topic, partition: p },
+      'transaction failed; rebuilding the partition from Kafka',
+    );
+    const next = this.newState(p);
+    this.partitions.set(p, next);
+    void failed.lock.then(() => failed.producer.disconnect()).catch(() => undefined);
   }
 
   private async prepare(partition: number, state: PartitionState): Promise<void> {
@@ -277,12 +296,14 @@ export class TransactionalStage {
       } catch (e) {
         await tx?.abort().catch(() => undefined);
         if (isFenced(e)) {
-          this.partitions.delete(partition);
+          // Only forget the state that was fenced: a newer one may already stand for P.
+          if (this.partitions.get(partition) === state) this.partitions.delete(partition);
           throw new FencedError(
             `transactional producer for partition ${partition} was fenced by another instance`,
             e,
           );
         }
+        this.resetPartition(partition, state);
         throw e;
       }
       for (const f of commits) f();

@@ -225,6 +225,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       }
     }
     const lost = [...acked.keys()].filter((id) => !seen.has(id)).length;
+    if (process.env.CHAOS_LOG_DIR) {
+      // Evidence for a failed run: every process's log and the duplicated records.
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      mkdirSync(process.env.CHAOS_LOG_DIR, { recursive: true });
+      procs.forEach((p, i) =>
+        writeFileSync(`${process.env.CHAOS_LOG_DIR}/${i}-${p.stage}.log`, p.logs),
+      );
+      const count = new Map<string, LogRecord[]>();
+      for (const r of log) count.set(r.id, [...(count.get(r.id) ?? []), r]);
+      const dups = [...count.values()].filter((l) => l.length > 1).slice(0, 50);
+      writeFileSync(`${process.env.CHAOS_LOG_DIR}/duplicates.json`, JSON.stringify(dups, null, 1));
+    }
     const faultsTotal = Object.values(faultKinds).reduce((a, b) => a + b, 0);
     const line = `chaos: ${opts.seconds} s at ${opts.rate} records/s: acknowledged ${acked.size}, appended ${seen.size}, lost ${lost}, duplicated ${duplicated}, invented ${invented}, order violations ${orderViolations}, lid gaps ${lidGaps}, faults ${faultsTotal} (${Object.entries(
       faultKinds,
