@@ -108,10 +108,14 @@ function hookParentSignals(): void {
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSig = (): void => {
-      killAll();
       process.removeListener(sig, onSig);
-      // Nobody else handles it: re-raise so the process still ends as it would have.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      // Someone else handles the signal (chariots dev's graceful shutdown): let it drain its
+      // stages against a live broker and stop the broker itself; the 'exit' hook and the
+      // watchdog still guarantee the JVM ends with this process.
+      if (process.listenerCount(sig) > 0) return;
+      // Nobody else handles it: stop the brokers now and re-raise so the process ends as it would have.
+      killAll();
+      process.kill(process.pid, sig);
     };
     process.on(sig, onSig);
   }
