@@ -1,3 +1,4 @@
+import type { PublicRecord } from '../record/codec';
 import type { Uint64Like } from './uint64';
 
 export type { Uint64Like };
@@ -24,26 +25,12 @@ export interface AppendRecord {
   host?: number;
 }
 
-/** A record of the log, as every read returns it (SPEC §1 output; uint64s as decimal strings). */
-export interface LogRecord {
-  /** This datacenter's position, dense from 1. */
-  lid: number;
-  /** Position among the records of origin `host`, dense from 1 per origin. */
-  toid: number;
-  /** Origin datacenter. */
-  host: number;
-  id: string;
-  seed: Uint64String;
-  prehash: Uint64String[];
-  parent: string[];
-  prehost?: number;
-  pretoid?: number;
-  tags: Record<string, string>;
-  /** ISO-8601. */
-  receivedAt: string;
-  /** ISO-8601. */
-  appendedAt: string;
-}
+/**
+ * A record of the log, as every read returns it (SPEC §1 output; uint64s as decimal strings).
+ * The one definition of that wire shape lives beside its encoder; a type-only import, so the
+ * SDK still loads no server code.
+ */
+export type LogRecord = PublicRecord;
 
 export interface ClientOptions {
   /** Base URL of a batcher (or a maintainer, for reads), e.g. `http://localhost:8080`. */
