@@ -24,6 +24,12 @@ export interface TransactionalStageOptions {
   logger: Logger;
   sessionTimeoutMs?: number;
   /**
+   * Input partitions processed at once (kafkajs partitionsConsumedConcurrently). Safe
+   * because every partition has its own producer and lock, and stage state shared across
+   * partitions only changes in onCommit callbacks, after Kafka made the transaction visible.
+   */
+  concurrency?: number;
+  /**
    * Called for each newly assigned partition AFTER its transactional producer has fenced any
    * previous owner: the place to rebuild state from changelogs. Batches of the partition wait.
    */
@@ -124,7 +130,7 @@ export class TransactionalStage {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
         const state = this.partitions.get(batch.partition);
         if (!state || isStale()) return;

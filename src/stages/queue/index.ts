@@ -66,6 +66,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.filtered,
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    concurrency: ctx.config.kafka.partitionsConsumedConcurrently,
     logger,
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
