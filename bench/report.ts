@@ -12,6 +12,7 @@ export interface Report {
   command: string;
   machine: Record<string, unknown>;
   stages: string[];
+  layout?: 'processes' | 'one';
   settings: Record<string, unknown>;
   summary: Summary;
   runs: RunResult[];
@@ -75,7 +76,11 @@ export function renderMarkdown(r: Report): string {
   lines.push(START, '');
   lines.push(`### Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC — \`${r.name}\``, '');
   lines.push(
-    `- Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGb} GB RAM; Node ${m.node}; broker ${m.kafka} (${m.broker}); pipeline stages in ONE process: ${r.stages.join(', ')}; load generators in a worker thread of the same process.`,
+    `- Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGb} GB RAM; Node ${m.node}; broker ${m.kafka} (${m.broker}); ${
+      r.layout === 'one'
+        ? `pipeline stages in ONE process: ${r.stages.join(', ')}; load generators in a worker thread of the same process.`
+        : `every pipeline stage (${r.stages.join(', ')}) and every baseline hop in its own process (\`BENCH_LAYOUT=processes\`, as deployed); load generators in a worker thread of the bench process, which also counts the appends.`
+    }`,
     `- Command: \`${r.command}\`; code: commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty.length ? ` plus uncommitted changes of other engineers in ${r.git.dirty.map((d) => d.slice(3)).join(', ')}` : ''}.`,
     `- ${r.settings.RUNS} runs per workload, interleaved; each figure is the median of the runs. Raw runs: \`bench/results/${r.date.slice(0, 10)}-${r.name}.json\`.`,
     r.settings.TOPIC_MAX_MESSAGE_BYTES
@@ -105,6 +110,31 @@ export function renderMarkdown(r: Report): string {
     );
   }
   lines.push('');
+  const procNames = [
+    ...new Set(
+      Object.values(s).flatMap((x) =>
+        Object.keys(x)
+          .filter((n) => n.startsWith('cpu:'))
+          .map((n) => n.slice(4)),
+      ),
+    ),
+  ];
+  if (procNames.length > 0) {
+    lines.push(
+      'CPU (% of one core over the run) and peak RSS (MB) of each process, medians:',
+      '',
+      `| workload | ${procNames.join(' | ')} |`,
+      `|---|${procNames.map(() => '---').join('|')}|`,
+    );
+    for (const key of Object.keys(s)) {
+      const x = s[key];
+      if (!procNames.some((n) => x[`cpu:${n}`] !== undefined)) continue;
+      lines.push(
+        `| ${TITLES[key] ?? key} | ${procNames.map((n) => (x[`cpu:${n}`] === undefined ? '' : `${f(x[`cpu:${n}`])} %, ${f(x[`rss:${n}`])} MB`)).join(' | ')} |`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('**Issue 8 targets** (measured above, medians):', '');
   lines.push('| target | measured | wanted | verdict |', '|---|---|---|---|');
   lines.push(target('(a) direct produce, records/s', s.a?.recordsPerSec, 50000, true, ''));
@@ -146,7 +176,7 @@ export function renderMarkdown(r: Report): string {
   for (const [key, p] of Object.entries(r.profiles)) {
     lines.push(
       '',
-      `<details><summary>CPU profile of the pipeline thread during one extra run of ${key} (${p.totalMs} ms): top self time</summary>`,
+      `<details><summary>CPU profile of ${r.layout === 'one' ? 'the pipeline thread' : 'the process'} during one extra run of ${key} (${p.totalMs} ms${p.busyMs !== undefined ? `, ${p.busyMs} ms busy` : ''}): top self time, % of busy time</summary>`,
       '',
     );
     lines.push(
