@@ -13,7 +13,8 @@ import {
   type DeadLetterEntry,
   type DeferredEntry,
 } from './entries';
-import { followChangelog, followLogForWaiters } from './followers';
+import { followChangelog } from './followers';
+import { LogWaiterFeed } from './log-waiter-feed';
 import { redriveMessages } from './redrive';
 import { registerBatcherRoutes } from './routes';
 import { ProducerSink, type RecordSink } from './sink';
@@ -78,9 +79,10 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     const waiters = new AppendWaiters();
     const deferred = new ChangelogView<DeferredEntry>();
     const deadletter = new ChangelogView<DeadLetterEntry>();
+    const waitFeed = new LogWaiterFeed(kafka, topics.log, waiters, logger);
+    cleanup.push(() => waitFeed.close());
     followers.push(
       ...(await Promise.all([
-        followLogForWaiters(kafka, topics.log, waiters, logger),
         followChangelog(kafka, topics.deferred, deferred, parseDeferredEntry, logger),
         followChangelog(kafka, topics.deadletter, deadletter, parseDeadLetterEntry, logger),
       ])),
@@ -108,6 +110,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     await registerBatcherRoutes(app, {
       sink,
       waiters,
+      waitReady: () => waitFeed.ready(),
       dcId: config.dcId,
       limits: config.record,
       waitTimeoutMs: config.batcher.waitTimeoutMs,

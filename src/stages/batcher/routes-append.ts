@@ -11,6 +11,8 @@ export interface AppendRouteDeps {
   sink: RecordSink;
   /** Absent: `?wait=appended` is refused (no log follower, e.g. in unit tests). */
   waiters?: AppendWaiters;
+  /** Resolves once the log is being followed (records produced afterwards will be seen). */
+  waitReady?: () => Promise<void>;
   dcId: number;
   limits: RecordLimits;
   waitTimeoutMs: number;
@@ -59,6 +61,7 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
         'wait=appended is not available on this instance',
       );
     const rec = toIngest(normalizeRecord(parseOne(rawBody(req.body)), 'http', limits), dcId);
+    if (wait) await deps.waitReady?.();
     // Registered before producing: the append may be seen before the produce call returns.
     const waiter = wait ? deps.waiters?.register(rec.id, timeoutMs) : undefined;
     try {
