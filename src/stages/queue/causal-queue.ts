@@ -134,8 +134,8 @@ export class CausalQueue {
   onLog(records: LogRecord[]): void {
     const ready: DeferredEntry[] = [];
     for (const r of records) {
-      this.inFlight.remove(r.id);
-      for (const k of this.index.add(r)) {
+      const known = this.inFlight.remove(r.id);
+      for (const k of this.index.add(r, known)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
           if ([...e.missing].every((m) => this.inFlight.has(m))) ready.push(e);
