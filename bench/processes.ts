@@ -1,8 +1,8 @@
 /**
  * The pipeline and the baseline as separate OS processes, as they are deployed (one process
  * per stage, docker-compose / `chariots start <stage>`), so that the stages use every core
- * and each stage's CPU and RSS can be read from /proc. TypeScript runs through tsx (no
- * build step); `--cpu-prof` is added for the profiled run only.
+ * and each stage's CPU and RSS can be read from /proc. Stages run compiled (dist/, built
+ * by the bench at start); `--cpu-prof` is added for the profiled run only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,8 +12,10 @@ const ROOT = join(__dirname, '..');
 
 export interface ChildSpec {
   name: string;
-  /** Script and arguments after `node [--cpu-prof…] --import tsx`. */
+  /** Script and arguments after `node [--cpu-prof…] [--import tsx]`. */
   args: string[];
+  /** TypeScript through tsx (bench scripts); compiled JavaScript (the stages, from dist/) otherwise. */
+  tsx: boolean;
   env: Record<string, string>;
   /** A line of the child's output that says it is ready. */
   ready: string;
@@ -63,7 +65,8 @@ export class BenchChild {
     const prof = this.spec.cpuProfDir
       ? ['--cpu-prof', `--cpu-prof-dir=${this.spec.cpuProfDir}`, '--cpu-prof-interval=500']
       : [];
-    const child = spawn(process.execPath, [...prof, '--import', 'tsx', ...this.spec.args], {
+    const loader = this.spec.tsx ? ['--import', 'tsx'] : [];
+    const child = spawn(process.execPath, [...prof, ...loader, ...this.spec.args], {
       cwd: ROOT,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -135,7 +138,10 @@ export function stageSpecs(o: {
 }): ChildSpec[] {
   return PIPELINE_STAGES.map((stage) => ({
     name: stage,
-    args: [join('src', 'cli', 'index.ts'), 'start', stage],
+    // Compiled, as deployed (`node dist/cli/index.js`, what bin/chariots.js runs): no
+    // transpiler in the stage's process or its profile. The bench builds dist/ first.
+    args: [join('dist', 'cli', 'index.js'), 'start', stage],
+    tsx: false,
     ready: '"msg":"stage started"',
     cpuProfDir: o.cpuProfDir?.(stage),
     env: {
@@ -185,6 +191,7 @@ export function baselineSpecs(o: {
       }),
     ],
     ready: 'baseline hop started',
+    tsx: true,
     env: {},
   }));
 }

@@ -121,7 +121,7 @@ export function renderMarkdown(r: Report): string {
   ];
   if (procNames.length > 0) {
     lines.push(
-      'CPU (% of one core over the run) and peak RSS (MB) of each process, medians:',
+      'Each process: CPU as % of one core over the run, CPU ms per 1 000 records appended (the figure that hardly depends on what else runs), peak RSS; medians:',
       '',
       `| workload | ${procNames.join(' | ')} |`,
       `|---|${procNames.map(() => '---').join('|')}|`,
@@ -130,7 +130,7 @@ export function renderMarkdown(r: Report): string {
       const x = s[key];
       if (!procNames.some((n) => x[`cpu:${n}`] !== undefined)) continue;
       lines.push(
-        `| ${TITLES[key] ?? key} | ${procNames.map((n) => (x[`cpu:${n}`] === undefined ? '' : `${f(x[`cpu:${n}`])} %, ${f(x[`rss:${n}`])} MB`)).join(' | ')} |`,
+        `| ${TITLES[key] ?? key} | ${procNames.map((n) => (x[`cpu:${n}`] === undefined ? '' : `${f(x[`cpu:${n}`])} %, ${f(x[`cpuk:${n}`])} ms/1k, ${f(x[`rss:${n}`])} MB`)).join(' | ')} |`,
       );
     }
     lines.push('');

@@ -192,7 +192,10 @@ export interface RunResult {
   };
   rssPeakMb: number;
   /** Processes layout: CPU (% of one core, over the run's wall time) and peak RSS per stage process. */
-  perProcess: Record<string, { cpuPct: number | null; rssPeakMb: number }>;
+  perProcess: Record<
+    string,
+    { cpuPct: number | null; cpuMsPer1kRecords: number | null; rssPeakMb: number }
+  >;
   /** kafkajs retries (each ~100 ms) of a transaction started before the previous one's markers were written. */
   concurrentTransactionRetries: number;
 }
@@ -315,6 +318,17 @@ async function main() {
 
   const needChariots = WORKLOADS.some((w) => w.target === 'chariots');
   const needBaseline = WORKLOADS.some((w) => w.target === 'baseline');
+  if (needChariots && LAYOUT === 'processes') {
+    say('build: tsc -p tsconfig.build.json (the stage processes run dist/, as deployed)');
+    execFileSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+  }
   const t1 = Date.now();
   const startPipeline = (cpuProfDir?: (stage: string) => string) =>
     startChariots(LAYOUT, { config, logger, childLine, cpuProfDir });
@@ -483,8 +497,12 @@ async function main() {
     children.forEach((c, i) => {
       const t1 = procTicks(c.pid);
       const t0 = childTicks0[i];
+      const cpuMs = t0 !== null && t1 !== null ? (t1 - t0) * 10 : null;
       perProcess[c.name] = {
-        cpuPct: t0 !== null && t1 !== null ? Math.round(((t1 - t0) * 10 * 100) / wallMs) : null,
+        cpuPct: cpuMs !== null ? Math.round((cpuMs * 100) / wallMs) : null,
+        // CPU per record hardly depends on what else the machine runs: the figure to compare.
+        cpuMsPer1kRecords:
+          cpuMs !== null && cur.appended > 0 ? round((cpuMs / cur.appended) * 1000, 0) : null,
         rssPeakMb: Math.round(childRss[i] / 1048576),
       };
     });
@@ -678,6 +696,7 @@ async function main() {
     for (const name of Object.keys(rs[0].perProcess ?? {})) {
       summary[w.key][`cpu:${name}`] = median(rs.map((r) => r.perProcess[name]?.cpuPct));
       summary[w.key][`rss:${name}`] = median(rs.map((r) => r.perProcess[name]?.rssPeakMb));
+      summary[w.key][`cpuk:${name}`] = median(rs.map((r) => r.perProcess[name]?.cpuMsPer1kRecords));
     }
   }
   const date = new Date().toISOString();
