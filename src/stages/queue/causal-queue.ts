@@ -5,7 +5,7 @@ import { ReleaseBatch } from './cascade';
 import { DeferredSet, type DeferredEntry } from './deferred-set';
 import { InFlight } from './in-flight';
 import { LogIndex, prerequisitesOf } from './prerequisites';
-import { deadLetterValue, deferredValue } from './values';
+import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
 
 export interface CausalQueueTopics {
   released: string;
@@ -112,6 +112,15 @@ export class CausalQueue {
       });
     }
     this.emit(tx, rb);
+    // Where this partition's queue stands, in the same transaction (see INPUT_OFFSET_KEY).
+    const last = batch.messages[batch.messages.length - 1];
+    if (last)
+      tx.send({
+        topic: this.topics.deferred,
+        partition: batch.partition,
+        key: INPUT_OFFSET_KEY,
+        value: last.offset,
+      });
     tx.onCommit(() => {
       for (const d of toDefer) this.defer(d.record, batch.partition, d.deadline);
     });
