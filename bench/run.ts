@@ -343,7 +343,7 @@ async function main() {
         topics: baseTopics,
         prefix: basePrefix,
         brokers: broker.brokers,
-        concurrency: config.kafka.partitionsConsumedConcurrently,
+        concurrency: 1, // as TransactionalStage
         logger,
         childLine,
       })

@@ -44,12 +44,6 @@ export const configSchema = z.object({
         'Consumer group session timeout (ms): how long a dead stage instance keeps its partitions (and the sequencer its role)',
         3000,
       ),
-      partitionsConsumedConcurrently: int(
-        8,
-        'Input partitions a filter or queue instance processes at once (each has its own transactional producer, so their transactions overlap instead of queueing behind one another)',
-        1,
-        1024,
-      ),
       ssl: bool(false, 'Use TLS to the brokers'),
       sslCaFile: str(
         '',

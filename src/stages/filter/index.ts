@@ -42,7 +42,6 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.ingest,
     transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
-    concurrency: ctx.config.kafka.partitionsConsumedConcurrently,
     logger,
     onAssign: async (partition) => {
       const w = new DedupWindow(windowMs);

@@ -66,7 +66,6 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.filtered,
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
-    concurrency: ctx.config.kafka.partitionsConsumedConcurrently,
     logger,
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
