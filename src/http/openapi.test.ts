@@ -5,7 +5,10 @@ import Ajv from 'ajv';
 import pino from 'pino';
 import { FlStore } from '../flstore';
 import { entries } from '../flstore/test-records';
+import { Health } from '../health';
 import { buildTestApp } from '../stages/batcher/test-helpers';
+import { createApp } from './app';
+import { MAINTAINER_OPENAPI, registerReadRoutes } from './reads';
 
 type Route = { method: string | string[]; url: string; schema?: { hide?: boolean } };
 type Operation = {
@@ -45,41 +48,66 @@ afterAll(async () => {
 /** `/record/:lid` -> `/record/{lid}`, as OpenAPI writes path parameters. */
 const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-const documented = () =>
-  routes
+const documented = (all: Route[]) =>
+  all
     .filter((r) => !r.schema?.hide)
     .flatMap((r) => [r.method].flat().map((m) => ({ method: m.toLowerCase(), url: r.url })))
     .filter((r) => r.method !== 'head');
 
+/** What is wrong with the description of each route (empty: all documented). */
+function undocumented(d: Doc, seen: Array<{ method: string; url: string }>): string[] {
+  const missing: string[] = [];
+  for (const { method, url } of seen) {
+    const op = d.paths[openApiPath(url)]?.[method];
+    const where = `${method.toUpperCase()} ${url}`;
+    if (!op) {
+      missing.push(`${where}: not in /openapi.json`);
+      continue;
+    }
+    if (!op.summary) missing.push(`${where}: no summary`);
+    if (!op.tags?.length) missing.push(`${where}: no tag`);
+    const ok = op.responses['200']?.content;
+    if (!ok || !Object.values(ok).every((c) => c.schema)) missing.push(`${where}: no 200 schema`);
+    if (url === '/healthz' || url === '/readyz') continue;
+    const errors = Object.keys(op.responses).filter((s) => Number(s) >= 400);
+    if (errors.length === 0) missing.push(`${where}: no error response`);
+    for (const s of errors) {
+      const schema = op.responses[s].content?.['application/json']?.schema as
+        { properties?: { error?: unknown } } | undefined;
+      if (!schema?.properties?.error) missing.push(`${where}: ${s} is not the error body`);
+    }
+  }
+  return missing;
+}
+
 describe('OpenAPI', () => {
-  it('documents every route with a summary, a tag, a 200 schema and the error body', () => {
-    const seen = documented();
+  it('documents every route of the batcher with a summary, a tag, a 200 schema and the error body', () => {
+    const seen = documented(routes);
     // The hook saw the whole API (a broken hook would make this test pass vacuously).
     for (const must of ['/record', '/records', '/log/stream', '/deferred', '/ui', '/healthz'])
       expect(seen.map((r) => r.url)).toContain(must);
     expect(seen.length).toBeGreaterThanOrEqual(16);
-    const missing: string[] = [];
-    for (const { method, url } of seen) {
-      const op = doc.paths[openApiPath(url)]?.[method];
-      const where = `${method.toUpperCase()} ${url}`;
-      if (!op) {
-        missing.push(`${where}: not in /openapi.json`);
-        continue;
-      }
-      if (!op.summary) missing.push(`${where}: no summary`);
-      if (!op.tags?.length) missing.push(`${where}: no tag`);
-      const ok = op.responses['200']?.content;
-      if (!ok || !Object.values(ok).every((c) => c.schema)) missing.push(`${where}: no 200 schema`);
-      if (url === '/healthz' || url === '/readyz') continue;
-      const errors = Object.keys(op.responses).filter((s) => Number(s) >= 400);
-      if (errors.length === 0) missing.push(`${where}: no error response`);
-      for (const s of errors) {
-        const schema = op.responses[s].content?.['application/json']?.schema as
-          { properties?: { error?: unknown } } | undefined;
-        if (!schema?.properties?.error) missing.push(`${where}: ${s} is not the error body`);
-      }
-    }
-    expect(missing).toEqual([]);
+    expect(undocumented(doc, seen)).toEqual([]);
+  });
+
+  it("documents every route of a maintainer's own read API", async () => {
+    const own: Route[] = [];
+    const m = createApp({
+      logger: pino({ level: 'silent' }),
+      health: new Health(),
+      bodyLimitBytes: 1024,
+      openapi: MAINTAINER_OPENAPI,
+    });
+    m.addHook('onRoute', (r) => void own.push(r as Route));
+    await m.register(registerReadRoutes, { store });
+    await m.ready();
+    const seen = documented(own);
+    expect(seen.map((r) => r.url)).toEqual(
+      expect.arrayContaining(['/record/:lid', '/records', '/log', '/log/stream', '/log/head']),
+    );
+    expect(undocumented((await m.inject('/openapi.json')).json(), seen)).toEqual([]);
+    expect((await m.inject('/docs')).statusCode).toBe(200);
+    await m.close();
   });
 
   it('is an OpenAPI 3 document and /docs is the Swagger UI', async () => {

@@ -9,6 +9,13 @@ export interface ReadRoutesOptions {
   store: StoreReader;
 }
 
+/** The description of a maintainer's own read API (`/docs`, `/openapi.json` on :8082). */
+export const MAINTAINER_OPENAPI = {
+  title: 'Chariots read API (maintainer)',
+  description:
+    "Reads from this maintainer's flstore: by LId, tag, hash, seed, id; ranges; a stream.",
+};
+
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 /** Records read from the store per step of a stream. */
