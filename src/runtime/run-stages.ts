@@ -80,6 +80,7 @@ export async function runStages(
     const adminOpts = { config, kafka, topics: context.topics, health, logger };
     stopBeats = await startStageHeartbeats(adminOpts, handles);
     if (config.http.adminEnabled) admin = await startAdminServer(adminOpts);
+    if (admin?.url) context.shared!.adminUrl = admin.url;
   } catch (e) {
     await closeAll();
     throw e;

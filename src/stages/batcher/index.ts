@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
 import { createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
-import { addReadRoutes } from '../../http/reads';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
 import { ChangelogView } from './changelog-view';
@@ -16,7 +15,7 @@ import {
 import { followChangelog } from './followers';
 import { LogWaiterFeed } from './log-waiter-feed';
 import { redriveMessages } from './redrive';
-import { registerBatcherRoutes } from './routes';
+import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
 import { ProducerSink, type RecordSink } from './sink';
 import { metrics } from '../../metrics';
 import { TcpIngest } from './tcp';
@@ -93,6 +92,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       health: ctx.health,
       bodyLimitBytes: config.http.bodyLimitBytes,
       auth: authFromConfig(config, logger),
+      openapi: BATCHER_OPENAPI,
     });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
     // its crashed predecessor left open; host + HTTP port is unique per running instance.
@@ -117,9 +117,9 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       deferred,
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),
+      store: ctx.shared?.flstore,
+      adminUrl: () => ctx.shared?.adminUrl,
     });
-    // An in-process maintainer (chariots dev): serve the read API from its store.
-    if (ctx.shared?.flstore) await addReadRoutes(app, ctx.shared.flstore);
     if (config.http.enabled) {
       await app.listen({ host: config.http.host, port: config.http.port });
     } else {
