@@ -135,6 +135,8 @@ export function stageSpecs(o: {
   tcpPort: number;
   logLevel: string;
   cpuProfDir?: (stage: string) => string;
+  /** Stages whose admin server (/metrics) listens, on these ports. */
+  adminPorts?: Partial<Record<string, number>>;
 }): ChildSpec[] {
   return PIPELINE_STAGES.map((stage) => ({
     name: stage,
@@ -151,7 +153,9 @@ export function stageSpecs(o: {
       // info: the readiness line is logged at info; the bench keeps warn and above.
       CHARIOTS_LOG_LEVEL: o.logLevel,
       CHARIOTS_HTTP_HOST: '127.0.0.1',
-      CHARIOTS_HTTP_ADMIN_ENABLED: 'false',
+      CHARIOTS_HTTP_ADMIN_ENABLED: o.adminPorts?.[stage] ? 'true' : 'false',
+      CHARIOTS_HTTP_ADMIN_HOST: '127.0.0.1',
+      CHARIOTS_HTTP_ADMIN_PORT: String(o.adminPorts?.[stage] ?? 0),
       CHARIOTS_HTTP_PORT: stage === 'batcher' ? String(o.httpPort) : '0',
       CHARIOTS_TCP_ENABLED: stage === 'batcher' ? 'true' : 'false',
       CHARIOTS_TCP_HOST: '127.0.0.1',

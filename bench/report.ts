@@ -44,6 +44,7 @@ const TITLES: Record<string, string> = {
   a: '(a) direct Kafka produce to ingest',
   b: '(b) `POST /records`, batches of 1 000 (4 in flight)',
   c: '(c) `POST /record`, 64 keep-alive connections',
+  deferred: '(a) with 100 000 deferred records waiting in the queue',
   d: "(d) raw TCP, `'s'` frames of 100 records",
   'baseline-rate': 'baseline at a fixed rate (direct produce)',
   rate: 'fixed rate (direct produce)',
@@ -152,6 +153,26 @@ export function renderMarkdown(r: Report): string {
   lines.push(target('(c) POST /record, request p99', s.c?.requestP99, 25, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p50`, s.rate?.p50, 15, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p99`, s.rate?.p99, 60, false, ' ms'));
+  lines.push(
+    target(
+      `${r.settings.DEFERRED ?? 100000} deferred: queue RSS (peak)`,
+      s.deferred?.['rss:queue'],
+      150,
+      false,
+      ' MB',
+    ),
+  );
+  lines.push(
+    target(
+      `${r.settings.DEFERRED ?? 100000} deferred: throughput ÷ (a)`,
+      s.deferred?.recordsPerSec && s.a?.recordsPerSec
+        ? s.deferred.recordsPerSec / s.a.recordsPerSec
+        : null,
+      0.9,
+      true,
+      '',
+    ),
+  );
   lines.push('');
   const logCounts =
     Object.entries(r.pipelineLog.counts)

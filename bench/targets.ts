@@ -25,6 +25,8 @@ export interface RunningTarget {
   children: BenchChild[];
   httpUrl?: string;
   tcpPort?: number;
+  /** Prometheus endpoints by stage (processes layout: the queue's). */
+  metricsUrl: Partial<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -43,10 +45,17 @@ export async function startChariots(
   if (layout === 'one') {
     const stages = await runStages(config, [...PIPELINE_STAGES].reverse(), o.logger);
     const b = stages.handles.batcher as unknown as { httpUrl: string; tcpPort?: number };
-    return { children: [], httpUrl: b.httpUrl, tcpPort: b.tcpPort, close: () => stages.close() };
+    return {
+      children: [],
+      httpUrl: b.httpUrl,
+      tcpPort: b.tcpPort,
+      metricsUrl: stages.admin?.url ? { queue: `${stages.admin.url}/metrics` } : {},
+      close: () => stages.close(),
+    };
   }
   const httpPort = await freePort();
   const tcpPort = await freePort();
+  const queueAdmin = await freePort();
   const all = await startAll(
     stageSpecs({
       prefix: config.topicPrefix,
@@ -56,6 +65,7 @@ export async function startChariots(
       tcpPort,
       logLevel: 'info',
       cpuProfDir: o.cpuProfDir,
+      adminPorts: { queue: queueAdmin },
     }),
     o.childLine,
   );
@@ -63,6 +73,7 @@ export async function startChariots(
     children: all.children,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     tcpPort,
+    metricsUrl: { queue: `http://127.0.0.1:${queueAdmin}/metrics` },
     close: all.close,
   };
 }
@@ -81,8 +92,8 @@ export async function startBaselineTarget(
 ): Promise<RunningTarget> {
   if (layout === 'one') {
     const b = await startBaseline(o.kafka, o.topics, o.prefix, o.logger, o.concurrency);
-    return { children: [], close: () => b.close() };
+    return { children: [], metricsUrl: {}, close: () => b.close() };
   }
   const all = await startAll(baselineSpecs(o), o.childLine);
-  return { children: all.children, close: all.close };
+  return { children: all.children, metricsUrl: {}, close: all.close };
 }
