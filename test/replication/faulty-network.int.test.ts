@@ -294,7 +294,8 @@ describe('replication through a faulty network', () => {
           join(ROOT, 'src', 'cli', 'index.ts'),
           'verify',
           '--dcs',
-          `1@${prefix(1)},2@${prefix(2)}`,
+          // DC2 named with its brokers, as when it runs on a cluster of its own.
+          `1@${prefix(1)},2@${prefix(2)}@${brokers.join(';')}`,
         ],
         { cwd: ROOT, env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn' } },
       );
