@@ -18,6 +18,7 @@ import {
   applyTopics,
   BatchingProducer,
   createKafkaClient,
+  GroupInspector,
   loadTopicDeclarations,
   topicNames,
 } from '../../src/kafka';
@@ -232,6 +233,21 @@ describe('replication through a faulty network', () => {
       );
       const stoppedAt = Date.now();
       const early = await lagOf();
+      const inspector = new GroupInspector(kafka);
+      const senderGroup = await inspector
+        .describe([
+          { groupId: `${topicNames(prefix(1)).log}.sender.dc2`, topic: topicNames(prefix(1)).log },
+        ])
+        .finally(() => inspector.close());
+      testLogger.warn(
+        {
+          early,
+          group: senderGroup[0]?.partitions,
+          state: senderGroup[0]?.state,
+          cInDc2: (await logOf(2)).filter((r) => r.id.startsWith('c-')).length,
+        },
+        'lag right after the stop',
+      );
       expect(early.records).toBeGreaterThanOrEqual(C);
       expect(early.state).toBe('Empty');
       await sleep(Math.max(0, STOP_MS - 2000));
