@@ -1,6 +1,5 @@
 import {
   followTopic,
-  readLastMessage,
   type Follower,
   type GroupInspector,
   type InMessage,
@@ -36,8 +35,9 @@ const CACHE_MS = 1000;
  * Per-peer replication lag of this datacenter, from Kafka alone (so any process shows it,
  * and it keeps growing while a sender is stopped): the sender groups' committed progress
  * (offset metadata, see progress.ts) against the log end. The log is followed from a window
- * before its end, started on first use, to know this datacenter's last TOId and the
- * timestamps of its recent own records (the age of the oldest unforwarded one).
+ * before its end (started on first use, read to the end before the first answer) to know
+ * this datacenter's last TOId (the `vc` header of the last message) and the timestamps of
+ * its recent own records (the age of the oldest unforwarded one).
  */
 export class ReplicationLagView {
   private endToid = 0;
@@ -52,10 +52,8 @@ export class ReplicationLagView {
 
   private start(): Promise<void> {
     return (this.started ??= (async () => {
-      const { kafka, inspector, logTopic, dcId, logger } = this.opts;
+      const { kafka, inspector, logTopic, logger } = this.opts;
       const end = (await inspector.endOffsets(logTopic))[0];
-      const last = await readLastMessage(kafka, logTopic, 0, logger);
-      if (last) this.endToid = ownToidAt(last, dcId) ?? 0;
       const high = BigInt(end?.high ?? '0');
       const low = BigInt(end?.low ?? '0');
       const window = BigInt(this.opts.windowOffsets ?? 100000);
@@ -68,7 +66,13 @@ export class ReplicationLagView {
         logger,
         onBatch: (b) => this.onLog(b.messages),
       });
-    })());
+      // Until the window is read, the last own TOId may be stale and the lag too low (once
+      // seen as 0 in a test that asked right after stopping a sender): answer only after.
+      await this.follower.caughtUp;
+    })().catch((e: unknown) => {
+      this.started = undefined;
+      throw e;
+    }));
   }
 
   /** Log messages in order: own records are where this datacenter's clock entry grows. */
@@ -98,7 +102,15 @@ export class ReplicationLagView {
   lag(): Promise<ReplicationPeerLag[]> {
     const now = Date.now();
     if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.value;
-    const value = this.compute();
+    // A broker that does not answer must not hang the admin view or a scrape.
+    let timer: NodeJS.Timeout | undefined;
+    const value = Promise.race([
+      this.compute(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('replication lag: no answer in 15 s')), 15000);
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
     this.cached = { at: now, value };
     value.catch(() => (this.cached = undefined));
     return value;
