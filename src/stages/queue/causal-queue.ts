@@ -102,7 +102,11 @@ export class CausalQueue {
         rb.release(record);
         continue;
       }
-      const deadline = this.deferTimeoutMs > 0 ? now + this.deferTimeoutMs : null;
+      // A replicated record is already in its origin's log: dead-lettering it here would
+      // leave this log without it forever (and every later record of that origin behind
+      // it). It waits as long as the peers take to deliver what it needs (a sender stopped
+      // for an hour, a relay holding one message back).
+      const deadline = this.deferTimeoutMs > 0 && !record.remote ? now + this.deferTimeoutMs : null;
       toDefer.push({ record, deadline });
       tx.send({
         topic: this.topics.deferred,

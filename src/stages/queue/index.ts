@@ -86,8 +86,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           }
         },
       });
+      // A replicated record never expires (see CausalQueue.processBatch), even if an older
+      // version wrote a deadline into the changelog.
       for (const { record, deadline } of restored.values())
-        queue.defer(record, partition, deadline);
+        queue.defer(record, partition, record.remote ? null : deadline);
       logger.info({ partition, deferred: restored.size }, 'deferred records restored');
       return resume;
     },
