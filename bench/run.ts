@@ -333,15 +333,8 @@ async function main() {
   const needChariots = WORKLOADS.some((w) => w.target === 'chariots');
   const needBaseline = WORKLOADS.some((w) => w.target === 'baseline');
   if (needChariots && LAYOUT === 'processes') {
-    say('build: tsc -p tsconfig.build.json (the stage processes run dist/, as deployed)');
-    execFileSync(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
+    say('build: npm run build (the stage processes run dist/, as deployed)');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
   const t1 = Date.now();
   const startPipeline = (cpuProfDir?: (stage: string) => string) =>
