@@ -2,23 +2,27 @@ import { readFile, rm, stat, truncate } from 'node:fs/promises';
 import type { Logger } from '../logger';
 import { indexPath, listSegments, segmentPath, syncDir, writeFileAtomic } from './files';
 import { decodeIndexFile, encodeIndexFile } from './index-file';
+import { buildSegmentKeys, type SegmentKeys } from './key-table';
 import type { RecordKeys } from './keys';
 import { scanSegment } from './segment-scan';
 
 export interface RecoveredSegment {
   firstLid: number;
-  positions: number[];
-  keys: RecordKeys[];
+  positions: ArrayLike<number>;
   bytes: number;
   lastOffset: string;
+  /** A sealed segment's indexes (from its index file, or built and written now). */
+  sealed?: SegmentKeys;
+  /** The scanned last segment's keys: it stays the active one. */
+  keys?: RecordKeys[];
 }
 
 /**
  * Brings `dir` to a consistent state and returns its segments, oldest first. The store is
  * always a dense prefix 1..N of the log:
- *  - a sealed segment is loaded from its index file when that file is intact and describes
- *    exactly the segment's current length; otherwise the segment is scanned and the index
- *    file rewritten;
+ *  - a sealed segment is loaded from its index file when that file is intact (CRC) and
+ *    describes exactly the segment's current length; otherwise (missing, damaged, stale, or
+ *    an older format) the segment is scanned and the index file rewritten;
  *  - the last segment is always scanned, and a torn tail (short frame, bad CRC, LId out of
  *    sequence) is truncated;
  *  - a damaged sealed segment, or a segment that does not continue the LIds, ends the
@@ -48,7 +52,7 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
         out.push({
           firstLid: first,
           positions: idx.positions,
-          keys: idx.keys,
+          sealed: idx.keys,
           bytes: size,
           lastOffset: idx.lastOffset,
         });
@@ -84,11 +88,21 @@ export async function recoverSegments(dir: string, logger: Logger): Promise<Reco
       await removeFrom(dir, firsts.slice(i + 1));
       break;
     }
-    if (!isLast && !scan.torn)
+    if (!isLast && !scan.torn) {
+      const r = out[out.length - 1];
+      r.sealed = buildSegmentKeys(scan.keys);
+      r.keys = undefined;
       await writeFileAtomic(
         indexPath(dir, first),
-        encodeIndexFile({ ...out[out.length - 1], segmentBytes: size }),
+        encodeIndexFile({
+          firstLid: first,
+          segmentBytes: size,
+          lastOffset: r.lastOffset,
+          positions: Uint32Array.from(scan.positions),
+          keys: r.sealed,
+        }),
       );
+    }
   }
   // An empty segment other than the last cannot be extended: drop it (it holds nothing).
   while (out.length > 1 && out[out.length - 1].positions.length === 0) {

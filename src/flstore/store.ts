@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { ChariotsError } from '../errors';
 import type { Logger } from '../logger';
-import { fnv1a64Decimal, type LogRecord } from '../record';
+import { fnv1a64Decimal, hashTag, type LogRecord } from '../record';
 import { segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
 import { encodeFrames, frameSize } from './frame';
 import { encodeIndexFile } from './index-file';
+import { buildSegmentKeys, keyHash, type KeyKind } from './key-table';
 import { recordKeys, type RecordKeys } from './keys';
 import { Postings } from './postings';
 import { recoverSegments } from './recover';
@@ -22,9 +23,10 @@ export interface FlStoreOptions {
 }
 
 /**
- * flstore: the log as segment files plus in-memory indexes (LId → position per segment, tag
- * hash → LIds, seed → LIds, id → LId) rebuilt at open from the sealed segments' index files
- * and a scan of the active segment. One writer (the maintainer) appends in LId order; any
+ * flstore: the log as segment files plus indexes (LId → position per segment; id, seed and
+ * tag hash → LIds). A sealed segment's indexes are compact sorted tables loaded as-is from
+ * its index file; the active segment's live in maps, rebuilt at open by scanning it, and
+ * become tables when it is sealed. One writer (the maintainer) appends in LId order; any
  * number of readers read concurrently. Readers only ever see records that are fully written
  * (and synced, under fsync=always).
  */
@@ -32,9 +34,7 @@ export class FlStore implements StoreReader {
   private readonly segments: Segment[] = [];
   /** Keys of the active segment's records, written to its index file when it is sealed. */
   private activeKeys: RecordKeys[] = [];
-  private readonly hashes = new Postings();
-  private readonly seeds = new Postings();
-  private readonly ids = new Map<string, number>();
+  private active_: Record<KeyKind, Postings> = newPostings();
   private last = 0;
   private lastOff = '';
   private dirty = false;
@@ -55,17 +55,21 @@ export class FlStore implements StoreReader {
         r.positions,
         r.bytes,
         r.lastOffset,
+        r.sealed,
       );
       s.segments.push(seg);
-      r.keys.forEach((k, i) => s.indexKeys(k, r.firstLid + i));
+      if (!r.sealed && r.keys) {
+        r.keys.forEach((k, i) => s.indexKeys(k, r.firstLid + i));
+        s.activeKeys = r.keys;
+      }
       if (r.positions.length > 0) {
         s.last = seg.lastLid;
         s.lastOff = r.lastOffset;
       }
     }
-    if (s.segments.length === 0)
-      s.segments.push(await Segment.open(segmentPath(opts.dir, 1), 1, [], 0, ''));
-    s.activeKeys = recovered.length > 0 ? recovered[recovered.length - 1].keys : [];
+    // A crash right after sealing leaves the sealed segment last: append to a new one.
+    if (s.segments.length === 0 || s.active.sealed)
+      s.segments.push(await Segment.open(segmentPath(opts.dir, s.last + 1), s.last + 1, [], 0, ''));
     if (opts.fsync === 'interval') {
       s.timer = setInterval(
         () =>
@@ -88,14 +92,17 @@ export class FlStore implements StoreReader {
     return this.lastOff;
   }
 
+  /** Sizes, for tests and benchmarks: `ids` counts id entries (one per record). */
   stats() {
-    return {
-      records: this.last,
-      segments: this.segments.length,
-      hashes: this.hashes.size,
-      seeds: this.seeds.size,
-      ids: this.ids.size,
-    };
+    let ids = this.active_.ids.size.entries;
+    let indexBytes = 0;
+    for (const seg of this.segments) {
+      indexBytes += 4 * seg.positions.length;
+      if (!seg.sealed) continue;
+      ids += seg.sealed.ids.length;
+      for (const t of Object.values(seg.sealed)) indexBytes += t.words.byteLength;
+    }
+    return { records: this.last, segments: this.segments.length, ids, indexBytes };
   }
 
   /**
@@ -175,28 +182,33 @@ export class FlStore implements StoreReader {
   private async roll(): Promise<void> {
     const seg = this.active;
     await seg.sync();
-    const positions = seg.positions.toArray();
-    positions.pop();
+    const positions = Uint32Array.from(seg.positions.toArray());
+    const keys = buildSegmentKeys(this.activeKeys);
     await writeFileAtomic(
       indexPath(this.opts.dir, seg.firstLid),
       encodeIndexFile({
         firstLid: seg.firstLid,
         segmentBytes: seg.bytes,
         lastOffset: seg.lastOffset,
-        positions,
-        keys: this.activeKeys,
+        positions: positions.subarray(0, positions.length - 1),
+        keys,
       }),
     );
     const first = this.last + 1;
-    this.segments.push(await Segment.open(segmentPath(this.opts.dir, first), first, [], 0, ''));
+    const next = await Segment.open(segmentPath(this.opts.dir, first), first, [], 0, '');
+    // Readers switch from the maps to the tables in one step (no await in between).
+    seg.sealed = keys;
+    seg.positions.compact();
+    this.segments.push(next);
     this.activeKeys = [];
+    this.active_ = newPostings();
     await syncDir(this.opts.dir);
   }
 
   private indexKeys(k: RecordKeys, lid: number): void {
-    this.ids.set(k.id, lid);
-    this.seeds.add(k.seed, lid);
-    for (const h of k.hashes) this.hashes.add(h, lid);
+    this.active_.ids.add(k.id, lid);
+    this.active_.seeds.add(k.seed, lid);
+    for (const h of k.hashes) this.active_.tags.add(h, lid);
   }
 
   /** Syncs the active segment if anything was written since the last sync. */
@@ -207,6 +219,10 @@ export class FlStore implements StoreReader {
   }
 
   private segmentOf(lid: number): Segment {
+    return this.segments[this.segmentIndex(lid)];
+  }
+
+  private segmentIndex(lid: number): number {
     let lo = 0;
     let hi = this.segments.length - 1;
     while (lo < hi) {
@@ -214,7 +230,30 @@ export class FlStore implements StoreReader {
       if (this.segments[mid].firstLid <= lid) lo = mid;
       else hi = mid - 1;
     }
-    return this.segments[lo];
+    return lo;
+  }
+
+  /**
+   * Up to `limit` LIds > `after` filed under `key`, ascending: the sealed segments' tables
+   * (hashed keys: may include other keys' records, which the caller re-checks), then the
+   * active segment's maps. Only segments from the one holding `after + 1` are visited.
+   */
+  private candidates(kind: KeyKind, key: string, after: number, limit: number): number[] {
+    const out: number[] = [];
+    if (after >= this.last || limit <= 0) return out;
+    const h = keyHash(key);
+    for (let i = this.segmentIndex(after + 1); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (seg.sealed) {
+        const from = Math.max(0, after + 1 - seg.firstLid);
+        for (const rel of seg.sealed[kind].find(h, from, limit - out.length))
+          out.push(seg.firstLid + rel);
+      } else {
+        out.push(...this.active_[kind].page(key, after, limit - out.length));
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async get(lid: number): Promise<LogRecord | undefined> {
@@ -237,19 +276,25 @@ export class FlStore implements StoreReader {
 
   async query(q: StoreQuery, after: number, limit: number): Promise<LogRecord[]> {
     if (q.by === 'id') {
-      const lid = this.ids.get(q.id);
-      const r = lid !== undefined && lid > after && limit > 0 ? await this.get(lid) : undefined;
-      return r ? [r] : [];
+      // The newest record with this id, as when ids were a map (ids are unique in practice).
+      if (limit <= 0) return [];
+      const lids = this.candidates('ids', q.id, after, 1000);
+      for (let i = lids.length - 1; i >= 0; i--) {
+        const r = await this.get(lids[i]);
+        if (r && r.id === q.id) return [r];
+      }
+      return [];
     }
-    const postings = q.by === 'seed' ? this.seeds : this.hashes;
+    const kind = q.by === 'seed' ? 'seeds' : 'tags';
     const key = q.by === 'seed' ? q.seed : q.by === 'hash' ? q.hash : fnv1a64Decimal(q.tag);
     const out: LogRecord[] = [];
-    // A tag query re-checks the tag itself: two tags may share a 64-bit hash.
+    // Every candidate is re-checked: table keys are truncated hashes, and two tags may share
+    // a 64-bit FNV hash.
     for (let cursor = after; out.length < limit;) {
-      const lids = postings.page(key, cursor, limit - out.length);
+      const lids = this.candidates(kind, key, cursor, limit - out.length);
       if (lids.length === 0) break;
       const recs = await Promise.all(lids.map((l) => this.get(l)));
-      for (const r of recs) if (r && (q.by !== 'tag' || hasTag(r, q.tag))) out.push(r);
+      for (const r of recs) if (r && matches(q, r)) out.push(r);
       cursor = lids[lids.length - 1];
     }
     return out;
@@ -268,6 +313,25 @@ export class FlStore implements StoreReader {
     this.closed = true;
     this.waiters.closeAll();
     for (const s of this.segments) await s.close().catch(() => undefined);
+  }
+}
+
+const newPostings = (): Record<KeyKind, Postings> => ({
+  ids: new Postings(),
+  seeds: new Postings(),
+  tags: new Postings(),
+});
+
+function matches(q: StoreQuery, r: LogRecord): boolean {
+  switch (q.by) {
+    case 'tag':
+      return hasTag(r, q.tag);
+    case 'hash':
+      return Object.entries(r.tags).some(([k, v]) => hashTag(k, v) === q.hash);
+    case 'seed':
+      return r.seed === q.seed;
+    case 'id':
+      return r.id === q.id;
   }
 }
 
