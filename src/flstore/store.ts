@@ -9,6 +9,7 @@ import { buildSegmentKeys, keyHash, type KeyKind } from './key-table';
 import { recordKeys, type RecordKeys } from './keys';
 import { Postings } from './postings';
 import { recoverSegments } from './recover';
+import { lockDir, type DirLock } from './lock';
 import { Segment } from './segment';
 import type { AppendEntry, FsyncPolicy, StoreQuery, StoreReader } from './types';
 import { LidWaiters } from './waiters';
@@ -20,6 +21,8 @@ export interface FlStoreOptions {
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
   logger: Logger;
+  /** Who holds the directory's lock, for the error another writer gets (default "flstore"). */
+  owner?: string;
 }
 
 /**
@@ -42,11 +45,27 @@ export class FlStore implements StoreReader {
   private readonly waiters = new LidWaiters();
   private closed = false;
 
-  private constructor(private readonly opts: FlStoreOptions) {}
+  private constructor(
+    private readonly opts: FlStoreOptions,
+    private readonly lock: DirLock,
+  ) {}
 
+  /** Opens (and recovers) the store; CHARIOTS_ERR_STORE_LOCKED if another process writes it. */
   static async open(opts: FlStoreOptions): Promise<FlStore> {
     await mkdir(opts.dir, { recursive: true });
-    const s = new FlStore(opts);
+    const lock = await lockDir(opts.dir, opts.owner ?? 'flstore');
+    const s = new FlStore(opts, lock);
+    try {
+      await s.load();
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private async load(): Promise<void> {
+    const { opts } = this;
     const recovered = await recoverSegments(opts.dir, opts.logger);
     for (const r of recovered) {
       const seg = await Segment.open(
@@ -57,30 +76,31 @@ export class FlStore implements StoreReader {
         r.lastOffset,
         r.sealed,
       );
-      s.segments.push(seg);
+      this.segments.push(seg);
       if (!r.sealed && r.keys) {
-        r.keys.forEach((k, i) => s.indexKeys(k, r.firstLid + i));
-        s.activeKeys = r.keys;
+        r.keys.forEach((k, i) => this.indexKeys(k, r.firstLid + i));
+        this.activeKeys = r.keys;
       }
       if (r.positions.length > 0) {
-        s.last = seg.lastLid;
-        s.lastOff = r.lastOffset;
+        this.last = seg.lastLid;
+        this.lastOff = r.lastOffset;
       }
     }
     // A crash right after sealing leaves the sealed segment last: append to a new one.
-    if (s.segments.length === 0 || s.active.sealed)
-      s.segments.push(await Segment.open(segmentPath(opts.dir, s.last + 1), s.last + 1, [], 0, ''));
+    if (this.segments.length === 0 || this.active.sealed)
+      this.segments.push(
+        await Segment.open(segmentPath(opts.dir, this.last + 1), this.last + 1, [], 0, ''),
+      );
     if (opts.fsync === 'interval') {
-      s.timer = setInterval(
+      this.timer = setInterval(
         () =>
-          void s
-            .flush()
-            .catch((e: unknown) => opts.logger.error({ err: e }, 'flstore fsync failed')),
+          void this.flush().catch((e: unknown) =>
+            opts.logger.error({ err: e }, 'flstore fsync failed'),
+          ),
         opts.fsyncIntervalMs,
       );
-      s.timer.unref();
+      this.timer.unref();
     }
-    return s;
   }
 
   lastLid(): number {
@@ -313,6 +333,7 @@ export class FlStore implements StoreReader {
     this.closed = true;
     this.waiters.closeAll();
     for (const s of this.segments) await s.close().catch(() => undefined);
+    await this.lock.release();
   }
 }
 
