@@ -72,14 +72,24 @@ export class KeyTable {
 
   /** Packs, sorts (natively, as u64s) and deduplicates `(key, position)` pairs. */
   static build(relBits: number, pairs: Iterable<[string, number]>, maxPairs: number): KeyTable {
-    const mask = maskOf(relBits);
-    const words = new Uint32Array(2 * maxPairs);
+    const triples = new Uint32Array(3 * maxPairs);
     let n = 0;
     for (const [key, rel] of pairs) {
       const [hi, lo] = keyHash(key);
-      words[2 * n] = ((lo & ~mask) | rel) >>> 0;
-      words[2 * n + 1] = hi;
-      n++;
+      triples[n++] = hi;
+      triples[n++] = lo;
+      triples[n++] = rel;
+    }
+    return KeyTable.fromTriples(relBits, triples, n / 3);
+  }
+
+  /** The same from `n` (hi, lo, position) triples of already hashed keys. */
+  static fromTriples(relBits: number, triples: Uint32Array, n: number): KeyTable {
+    const mask = maskOf(relBits);
+    const words = new Uint32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      words[2 * i] = ((triples[3 * i + 1] & ~mask) | triples[3 * i + 2]) >>> 0;
+      words[2 * i + 1] = triples[3 * i];
     }
     new BigUint64Array(words.buffer, 0, n).sort();
     let k = 0;

@@ -1,13 +1,14 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { ChariotsError } from '../errors';
 import type { Logger } from '../logger';
 import { fnv1a64Decimal, hashTag, type LogRecord } from '../record';
-import { segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
+import { encodeActiveFile } from './active-file';
+import { ActiveIndex } from './active-index';
+import { activePath, segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
 import { encodeFrames, frameSize } from './frame';
 import { encodeIndexFile } from './index-file';
-import { buildSegmentKeys, keyHash, type KeyKind } from './key-table';
-import { recordKeys, type RecordKeys } from './keys';
-import { Postings } from './postings';
+import { keyHash, type KeyKind } from './key-table';
+import { recordKeys } from './keys';
 import { recoverSegments } from './recover';
 import { lockDir, type DirLock } from './lock';
 import { Segment } from './segment';
@@ -35,9 +36,9 @@ export interface FlStoreOptions {
  */
 export class FlStore implements StoreReader {
   private readonly segments: Segment[] = [];
-  /** Keys of the active segment's records, written to its index file when it is sealed. */
-  private activeKeys: RecordKeys[] = [];
-  private active_: Record<KeyKind, Postings> = newPostings();
+  /** The active segment's indexes; sorted into tables when it is sealed. */
+  private activeIdx = new ActiveIndex(1);
+  private loaded = false;
   private last = 0;
   private lastOff = '';
   private dirty = false;
@@ -77,20 +78,20 @@ export class FlStore implements StoreReader {
         r.sealed,
       );
       this.segments.push(seg);
-      if (!r.sealed && r.keys) {
-        r.keys.forEach((k, i) => this.indexKeys(k, r.firstLid + i));
-        this.activeKeys = r.keys;
-      }
+      if (!r.sealed && r.active) this.activeIdx = r.active;
       if (r.positions.length > 0) {
         this.last = seg.lastLid;
         this.lastOff = r.lastOffset;
       }
     }
     // A crash right after sealing leaves the sealed segment last: append to a new one.
-    if (this.segments.length === 0 || this.active.sealed)
+    if (this.segments.length === 0 || this.active.sealed) {
       this.segments.push(
         await Segment.open(segmentPath(opts.dir, this.last + 1), this.last + 1, [], 0, ''),
       );
+      this.activeIdx = new ActiveIndex(this.last + 1);
+    }
+    this.loaded = true;
     if (opts.fsync === 'interval') {
       this.timer = setInterval(
         () =>
@@ -114,8 +115,8 @@ export class FlStore implements StoreReader {
 
   /** Sizes, for tests and benchmarks: `ids` counts id entries (one per record). */
   stats() {
-    let ids = this.active_.ids.size.entries;
-    let indexBytes = 0;
+    let ids = this.activeIdx.entries;
+    let indexBytes = this.activeIdx.bytes;
     for (const seg of this.segments) {
       indexBytes += 4 * seg.positions.length;
       if (!seg.sealed) continue;
@@ -189,11 +190,7 @@ export class FlStore implements StoreReader {
     this.dirty = this.opts.fsync !== 'always';
     const lastOffset = entries[entries.length - 1].offset;
     seg.publish(starts, at, lastOffset);
-    for (const e of entries) {
-      const k = recordKeys(e.record);
-      this.activeKeys.push(k);
-      this.indexKeys(k, e.record.lid);
-    }
+    for (const e of entries) this.activeIdx.add(recordKeys(e.record));
     this.last = entries[entries.length - 1].record.lid;
     this.lastOff = lastOffset;
   }
@@ -203,7 +200,7 @@ export class FlStore implements StoreReader {
     const seg = this.active;
     await seg.sync();
     const positions = Uint32Array.from(seg.positions.toArray());
-    const keys = buildSegmentKeys(this.activeKeys);
+    const keys = this.activeIdx.seal();
     await writeFileAtomic(
       indexPath(this.opts.dir, seg.firstLid),
       encodeIndexFile({
@@ -220,15 +217,10 @@ export class FlStore implements StoreReader {
     seg.sealed = keys;
     seg.positions.compact();
     this.segments.push(next);
-    this.activeKeys = [];
-    this.active_ = newPostings();
+    this.activeIdx = new ActiveIndex(first);
+    // A snapshot from an earlier close no longer describes a segment that is now sealed.
+    await rm(activePath(this.opts.dir, seg.firstLid), { force: true });
     await syncDir(this.opts.dir);
-  }
-
-  private indexKeys(k: RecordKeys, lid: number): void {
-    this.active_.ids.add(k.id, lid);
-    this.active_.seeds.add(k.seed, lid);
-    for (const h of k.hashes) this.active_.tags.add(h, lid);
   }
 
   /** Syncs the active segment if anything was written since the last sync. */
@@ -269,7 +261,7 @@ export class FlStore implements StoreReader {
         for (const rel of seg.sealed[kind].find(h, from, limit - out.length))
           out.push(seg.firstLid + rel);
       } else {
-        out.push(...this.active_[kind].page(key, after, limit - out.length));
+        out.push(...this.activeIdx.page(kind, key, after, limit - out.length));
       }
       if (out.length >= limit) break;
     }
@@ -320,6 +312,32 @@ export class FlStore implements StoreReader {
     return out;
   }
 
+  /**
+   * Syncs the active segment and writes the snapshot of its indexes, so the next open loads
+   * them instead of parsing every record of the segment. Best effort: without it, the next
+   * open scans the segment.
+   */
+  private async snapshotActive(): Promise<void> {
+    const seg = this.active;
+    try {
+      await seg.sync();
+      this.dirty = false;
+      if (seg.count === 0) return;
+      await writeFileAtomic(
+        activePath(this.opts.dir, seg.firstLid),
+        encodeActiveFile({
+          firstLid: seg.firstLid,
+          segmentBytes: seg.bytes,
+          lastOffset: seg.lastOffset,
+          positions: seg.positions.view().subarray(0, seg.count),
+          triples: this.activeIdx.snapshot(),
+        }),
+      );
+    } catch (e) {
+      this.opts.logger.warn({ err: e }, 'flstore: active segment snapshot not written');
+    }
+  }
+
   waitForLid(lid: number, signal?: AbortSignal): Promise<boolean> {
     if (lid <= this.last) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
@@ -329,19 +347,13 @@ export class FlStore implements StoreReader {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
-    if (this.dirty) await this.active.sync().catch(() => undefined);
     this.closed = true;
+    if (this.loaded) await this.snapshotActive();
     this.waiters.closeAll();
     for (const s of this.segments) await s.close().catch(() => undefined);
     await this.lock.release();
   }
 }
-
-const newPostings = (): Record<KeyKind, Postings> => ({
-  ids: new Postings(),
-  seeds: new Postings(),
-  tags: new Postings(),
-});
 
 function matches(q: StoreQuery, r: LogRecord): boolean {
   switch (q.by) {

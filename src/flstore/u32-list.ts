@@ -34,6 +34,11 @@ export class U32List {
     return this.a[i];
   }
 
+  /** The values, without copying (valid until the next push). */
+  view(): Uint32Array {
+    return this.a.subarray(0, this.length);
+  }
+
   toArray(): number[] {
     return Array.from(this.a.subarray(0, this.length));
   }
