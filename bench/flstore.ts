@@ -2,7 +2,8 @@
  * `npm run bench:flstore` (issue 4): flstore on this machine at 1 M records with ~100 bytes of
  * tags. Append throughput (fsync always, the default, and never), read latency by LId, tag
  * and id, index memory (heap + typed arrays after GC: node runs with --expose-gc), reopen
- * time (index files; and with every index file deleted, the cold path), and the time of
+ * time (clean: index files + active snapshot; as after kill -9: no snapshot; cold: no index
+ * file at all, every segment scanned), and the time of
  * `chariots rebuild` from a log topic of BENCH_FLSTORE_REBUILD records (needs a broker:
  * KAFKA_BROKERS, or one is started from jars). Results: stdout and bench/results/.
  *
@@ -156,7 +157,13 @@ async function storeBench() {
       out.reopen = { seconds: warm.seconds, indexMemory: warm.indexMemory };
       out.getByLidAfterReopen = await latency(() => warm.store.get(rnd()));
       await warm.store.close();
-      for (const f of readdirSync(dir)) if (f.endsWith('.idx')) rmSync(join(dir, f));
+      // After kill -9 there is no snapshot of the active segment: it is scanned.
+      for (const f of readdirSync(dir)) if (f.endsWith('.act')) rmSync(join(dir, f));
+      note('reopen without the active snapshot (as after kill -9)');
+      const crashed = await timedOpen(dir);
+      out.reopenAfterCrash = { seconds: crashed.seconds, activeRecords: crashed.store.stats() };
+      await crashed.store.close();
+      for (const f of readdirSync(dir)) if (/\.(idx|act)$/.test(f)) rmSync(join(dir, f));
       note('reopen without index files (every segment scanned, index files rewritten)');
       const cold = await timedOpen(dir);
       out.reopenRebuildingIndexFiles = { seconds: cold.seconds };
