@@ -7,7 +7,8 @@
  * `chariots rebuild` from a log topic of BENCH_FLSTORE_REBUILD records (needs a broker:
  * KAFKA_BROKERS, or one is started from jars). Results: stdout and bench/results/.
  *
- *   BENCH_FLSTORE_RECORDS=1000000   BENCH_FLSTORE_REBUILD=1000000 (0 skips the rebuild)
+ *   BENCH_FLSTORE_RECORDS=1000000 (0 skips the store part)
+ *   BENCH_FLSTORE_REBUILD=1000000 (0 skips the rebuild)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -262,7 +263,7 @@ async function main() {
   if (!global.gc) throw new Error('run node with --expose-gc (npm run bench:flstore does)');
   const started = new Date().toISOString();
   const loadStart = loadavg().map((x) => +x.toFixed(2));
-  const store = await storeBench();
+  const store = N > 0 ? await storeBench() : {};
   const rebuild = REBUILD > 0 ? await rebuildBench() : undefined;
   const result = {
     bench: 'flstore',
@@ -282,7 +283,8 @@ async function main() {
   };
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${started.slice(0, 10)}-flstore.json`);
+  const parts = `${N > 0 ? `store${N}` : ''}${REBUILD > 0 ? `rebuild${REBUILD}` : ''}`;
+  const file = join(dir, `${started.slice(0, 10)}-flstore-${parts}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   note(`written to ${file}`);
