@@ -69,6 +69,7 @@ const note = (s: string) => process.stderr.write(`[bench:flstore] ${s}\n`);
 async function appendAll(store: FlStore) {
   let bytes = 0;
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let from = 1; from <= N; from += BATCH) {
     const entries = [];
     for (let lid = from; lid < from + BATCH && lid <= N; lid++) {
@@ -82,6 +83,7 @@ async function appendAll(store: FlStore) {
   const s = (performance.now() - t) / 1000;
   return {
     seconds: +s.toFixed(2),
+    cpuSeconds: cpuOf(cpu0),
     recordsPerS: Math.round(N / s),
     MBPerS: +(bytes / 1e6 / s).toFixed(1),
     valueBytes: Math.round(bytes / N),
@@ -102,13 +104,21 @@ async function latency(f: (i: number) => Promise<unknown>) {
   };
 }
 
+/** CPU seconds this process used since `from`: on a shared machine, less noisy than wall time. */
+const cpuOf = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return +((u.user + u.system) / 1e6).toFixed(3);
+};
+
 const rnd = () => 1 + Math.floor(Math.random() * N);
 
 async function timedOpen(dir: string) {
   const before = mem();
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   const store = await FlStore.open(storeOpts(dir, 'always'));
   const seconds = +((performance.now() - t) / 1000).toFixed(3);
+  const cpuSeconds = cpuOf(cpu0);
   if (store.lastLid() !== N) throw new Error(`reopened with ${store.lastLid()} records`);
   const after = mem();
   const heapMB = mb(after.heap - before.heap);
@@ -116,6 +126,7 @@ async function timedOpen(dir: string) {
   return {
     store,
     seconds,
+    cpuSeconds,
     indexMemory: { heapMB, arraysMB, totalMB: +(heapMB + arraysMB).toFixed(1) },
   };
 }
@@ -155,19 +166,23 @@ async function storeBench() {
       await store.close();
       note('reopen');
       const warm = await timedOpen(dir);
-      out.reopen = { seconds: warm.seconds, indexMemory: warm.indexMemory };
+      out.reopen = {
+        seconds: warm.seconds,
+        cpuSeconds: warm.cpuSeconds,
+        indexMemory: warm.indexMemory,
+      };
       out.getByLidAfterReopen = await latency(() => warm.store.get(rnd()));
       await warm.store.close();
       // After kill -9 there is no snapshot of the active segment: it is scanned.
       for (const f of readdirSync(dir)) if (f.endsWith('.act')) rmSync(join(dir, f));
       note('reopen without the active snapshot (as after kill -9)');
       const crashed = await timedOpen(dir);
-      out.reopenAfterCrash = { seconds: crashed.seconds, activeRecords: crashed.store.stats() };
+      out.reopenAfterCrash = { seconds: crashed.seconds, cpuSeconds: crashed.cpuSeconds };
       await crashed.store.close();
       for (const f of readdirSync(dir)) if (/\.(idx|act)$/.test(f)) rmSync(join(dir, f));
       note('reopen without index files (every segment scanned, index files rewritten)');
       const cold = await timedOpen(dir);
-      out.reopenRebuildingIndexFiles = { seconds: cold.seconds };
+      out.reopenRebuildingIndexFiles = { seconds: cold.seconds, cpuSeconds: cold.cpuSeconds };
       await cold.store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
