@@ -124,6 +124,21 @@ export const configSchema = z.object({
         'Records accepted but not yet acked by the broker before new ones get 429',
         1,
       ),
+      maxPendingBytes: int(
+        64 * 1024 * 1024,
+        'Bytes of records accepted but not yet acked by the broker before new ones get 429 (bounds the memory of a batcher whose broker is slow or down)',
+        1024,
+      ),
+      maxInflightBodyBytes: int(
+        64 * 1024 * 1024,
+        'Sum of the declared bodies (Content-Length; a chunked body counts as http.bodyLimitBytes) of POST /record(s) being read or answered; a request beyond it gets 429 before its body is read',
+        1024,
+      ),
+      ackTimeoutMs: int(
+        10000,
+        'A request whose records the broker has not acknowledged within this time gets 503 with Retry-After (the records may still be appended; retry with the same ids) (ms)',
+        100,
+      ),
       waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
     })
     .prefault({}),

@@ -13,14 +13,28 @@ export interface BatchingProducerOptions {
   maxBatchMessages: number;
   /** Max messages waiting or in flight; `send` beyond it fails fast with OVERLOADED. */
   maxPending: number;
+  /** Max bytes (keys + values) waiting or in flight; beyond it `send` fails fast with OVERLOADED. */
+  maxPendingBytes?: number;
+  /**
+   * A caller whose message is not acknowledged within this time gets BROKER_UNAVAILABLE
+   * (the message may still be written: retries with the same record id are deduplicated).
+   * Without it a caller waits as long as kafkajs retries, minutes when the broker hangs.
+   */
+  ackTimeoutMs?: number;
   logger: Logger;
 }
 
 interface Waiting {
   message: OutMessage;
+  bytes: number;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
+
+const sizeOf = (m: OutMessage): number =>
+  (m.value?.length ?? 0) + (m.key?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
+/** What a queued message costs beyond its key and value (objects, closures, timer). */
+const MESSAGE_OVERHEAD_BYTES = 200;
 
 /**
  * An idempotent, acks=all producer that coalesces concurrent `send` calls into one produce
@@ -37,6 +51,7 @@ export class BatchingProducer {
   private flushing = false;
   private closed = false;
   private idle: Array<() => void> = [];
+  private bytes = 0;
 
   constructor(
     kafka: KafkaClient,
@@ -58,44 +73,68 @@ export class BatchingProducer {
     return this.queue.length + this.inFlight;
   }
 
-  send(message: OutMessage): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
-    if (this.pending >= this.options.maxPending) {
-      return Promise.reject(
-        new ChariotsError(
-          'CHARIOTS_ERR_OVERLOADED',
-          `too many records waiting for the broker (${this.pending}); retry later`,
-        ),
+  /** Bytes of the pending messages (keys, values and a fixed overhead each). */
+  get pendingBytes(): number {
+    return this.bytes;
+  }
+
+  /** Why `messages` cannot be admitted now, or undefined. An idle producer takes any batch. */
+  refuses(messages: OutMessage[]): ChariotsError | undefined {
+    if (this.closed) return new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing');
+    if (this.pending === 0) return undefined;
+    const bytes = messages.reduce((n, m) => n + sizeOf(m), 0);
+    const maxBytes = this.options.maxPendingBytes ?? Infinity;
+    if (this.pending + messages.length > this.options.maxPending || this.bytes + bytes > maxBytes)
+      return new ChariotsError(
+        'CHARIOTS_ERR_OVERLOADED',
+        `too many records waiting for the broker (${this.pending}, ${this.bytes} bytes); retry later`,
       );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
-      this.schedule();
-    });
+    return undefined;
+  }
+
+  send(message: OutMessage): Promise<void> {
+    const refused = this.refuses([message]);
+    return refused ? Promise.reject(refused) : this.enqueue(message);
   }
 
   /** All or nothing: the whole batch is admitted, or refused with OVERLOADED before any is queued. */
   sendMany(messages: OutMessage[]): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing'));
-    if (this.pending > 0 && this.pending + messages.length > this.options.maxPending) {
-      return Promise.reject(
-        new ChariotsError(
-          'CHARIOTS_ERR_OVERLOADED',
-          `too many records waiting for the broker (${this.pending}); retry later`,
-        ),
+    const refused = this.refuses(messages);
+    if (refused) return Promise.reject(refused);
+    return Promise.all(messages.map((m) => this.enqueue(m))).then(() => undefined);
+  }
+
+  /** All or nothing like sendMany (throws OVERLOADED), but one promise per message. */
+  sendEach(messages: OutMessage[]): Array<Promise<void>> {
+    const refused = this.refuses(messages);
+    if (refused) throw refused;
+    return messages.map((m) => this.enqueue(m));
+  }
+
+  private enqueue(message: OutMessage): Promise<void> {
+    const bytes = sizeOf(message);
+    this.bytes += bytes;
+    const acked = new Promise<void>((resolve, reject) => {
+      this.queue.push({ message, bytes, resolve, reject });
+      this.schedule();
+    });
+    const { ackTimeoutMs } = this.options;
+    if (!ackTimeoutMs) return acked;
+    // The message stays queued (and counted): it is still sent, so room frees only when the
+    // broker answers, which keeps memory bounded while the broker hangs.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new BrokerUnavailableError(
+              `the broker did not acknowledge the write within ${ackTimeoutMs} ms; it may still be appended, retry with the same id`,
+            ),
+          ),
+        ackTimeoutMs,
       );
-    }
-    return Promise.all(
-      messages.map(
-        (message) =>
-          new Promise<void>((resolve, reject) => {
-            this.queue.push({ message, resolve, reject });
-            this.schedule();
-          }),
-      ),
-    ).then(() => undefined);
+    });
+    return Promise.race([acked, late]).finally(() => clearTimeout(timer));
   }
 
   private schedule(): void {
@@ -116,6 +155,7 @@ export class BatchingProducer {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.options.maxBatchMessages);
         this.inFlight = batch.length;
+        const batchBytes = batch.reduce((n, w) => n + w.bytes, 0);
         try {
           for (const chunk of chunkBySize(
             batch.map((w) => w.message),
@@ -138,6 +178,7 @@ export class BatchingProducer {
           for (const w of batch) w.reject(err);
         } finally {
           this.inFlight = 0;
+          this.bytes -= batchBytes;
         }
       }
     } finally {

@@ -41,6 +41,8 @@ class CheckingSink implements RecordSink {
   /** Called after every append, so waiters need not poll. */
   onAppend: (() => void) | undefined;
   capacity = 1_000_000;
+  pendingBytes = 0;
+  capacityBytes = 1 << 30;
   async append(records: IngestRecord[]): Promise<AppendOutcome[]> {
     for (const r of records) {
       const p = recordProblem(r, limits);

@@ -52,6 +52,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       lingerMs: config.batcher.lingerMs,
       maxBatchMessages: config.batcher.maxBatchRecords,
       maxPending: config.batcher.maxPendingRecords,
+      maxPendingBytes: config.batcher.maxPendingBytes,
+      ackTimeoutMs: config.batcher.ackTimeoutMs,
       logger,
     });
     await producer.connect();
@@ -60,13 +62,18 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       producer,
       topics.ingest,
       config.batcher.maxPendingRecords,
+      config.batcher.maxPendingBytes,
     );
     // Counted for metrics: records taken in, and those the broker acknowledged (out).
     const sink: RecordSink = {
       get pending() {
         return producerSink.pending;
       },
+      get pendingBytes() {
+        return producerSink.pendingBytes;
+      },
       capacity: producerSink.capacity,
+      capacityBytes: producerSink.capacityBytes,
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);
@@ -111,6 +118,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       dcId: config.dcId,
       limits: config.record,
       waitTimeoutMs: config.batcher.waitTimeoutMs,
+      maxInflightBodyBytes: config.batcher.maxInflightBodyBytes,
+      bodyLimitBytes: config.http.bodyLimitBytes,
       deferred,
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),

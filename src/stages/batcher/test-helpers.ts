@@ -15,6 +15,8 @@ export class MemorySink implements RecordSink {
   records: IngestRecord[] = [];
   pending = 0;
   capacity = 1000;
+  pendingBytes = 0;
+  capacityBytes = 1 << 30;
   fail: ((r: IngestRecord) => ChariotsError | null) | undefined;
   refuse: ChariotsError | undefined;
 
@@ -29,7 +31,9 @@ export class MemorySink implements RecordSink {
 }
 
 /** The batcher's routes on a real fastify app, with in-memory dependencies (no broker). */
-export async function buildTestApp(overrides: { bodyLimitBytes?: number } = {}) {
+export async function buildTestApp(
+  overrides: { bodyLimitBytes?: number; maxInflightBodyBytes?: number } = {},
+) {
   const config = loadConfig({ env: {}, overrides: { dcId: 3 } });
   const sink = new MemorySink();
   const waiters = new AppendWaiters();
@@ -47,6 +51,8 @@ export async function buildTestApp(overrides: { bodyLimitBytes?: number } = {}) 
     dcId: config.dcId,
     limits: config.record,
     waitTimeoutMs: 1000,
+    maxInflightBodyBytes: overrides.maxInflightBodyBytes,
+    bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
     deferred,
     deadletter,
     redrive: async (e) => {
