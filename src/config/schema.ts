@@ -65,6 +65,21 @@ export const configSchema = z.object({
       host: str('0.0.0.0', 'HTTP API bind address'),
       port: port(8080, 'HTTP API port'),
       bodyLimitBytes: int(10 * 1024 * 1024, 'Max HTTP request body (bytes)', 1024),
+      headersTimeoutMs: int(
+        10000,
+        'A client that has not sent all request headers this long after connecting (or after its previous request) gets 408 and is disconnected (ms)',
+        100,
+      ),
+      requestTimeoutMs: int(
+        30000,
+        'A client that has not sent its whole request (headers and body) within this time gets 408 and is disconnected (ms); the answer itself may take longer (?wait=appended)',
+        100,
+      ),
+      maxConnections: int(
+        1024,
+        'Max concurrent connections per HTTP port (API, admin); more are closed at once',
+        1,
+      ),
       adminEnabled: bool(true, 'Serve the admin view'),
       adminHost: str('0.0.0.0', 'Admin view bind address'),
       adminPort: port(8081, 'Admin view port'),

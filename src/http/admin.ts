@@ -16,7 +16,7 @@ import {
 } from '../kafka';
 import type { Logger } from '../logger';
 import type { StageHandle, StageName } from '../stages/types';
-import { createApp } from './app';
+import { clientLimits, createApp } from './app';
 import { authFromConfig } from './auth';
 
 /** A heartbeat older than this drops the instance from the admin view. */
@@ -180,6 +180,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     bodyLimitBytes: 1024 * 1024,
     auth: authFromConfig(config, logger),
     authScope: 'admin',
+    clients: clientLimits(config.http),
   });
   app.get('/', async () => view());
   let url: string | undefined;

@@ -27,6 +27,8 @@ export interface BatchingProducerOptions {
 interface Waiting {
   message: OutMessage;
   bytes: number;
+  /** Its caller was answered with a timeout while it still waited in the queue: not sent. */
+  expired?: boolean;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -52,6 +54,8 @@ export class BatchingProducer {
   private closed = false;
   private idle: Array<() => void> = [];
   private bytes = 0;
+  /** Acknowledged records per second, smoothed over recent produce requests. */
+  private ackRate = 0;
 
   constructor(
     kafka: KafkaClient,
@@ -78,13 +82,33 @@ export class BatchingProducer {
     return this.bytes;
   }
 
+  /**
+   * The most records that may be pending now. With ackTimeoutMs, a queue longer than the
+   * broker acknowledges in half that time would only hold records whose callers time out
+   * (all work, no goodput), so the limit follows the measured acknowledgement rate.
+   */
+  get limit(): number {
+    const { ackTimeoutMs, maxPending, maxBatchMessages } = this.options;
+    if (!ackTimeoutMs || this.ackRate === 0) return maxPending;
+    const drainable = Math.floor((this.ackRate * ackTimeoutMs) / 2000);
+    return Math.min(maxPending, Math.max(maxBatchMessages, drainable));
+  }
+
+  /** Whether `records` more records of `bytes` fit under `share` of the limits. */
+  hasRoom(records: number, bytes: number, share = 1): boolean {
+    if (this.pending === 0) return true;
+    const maxBytes = this.options.maxPendingBytes ?? Infinity;
+    return (
+      this.pending + Math.max(records, 1) <= this.limit * share &&
+      this.bytes + bytes <= maxBytes * share
+    );
+  }
+
   /** Why `messages` cannot be admitted now, or undefined. An idle producer takes any batch. */
   refuses(messages: OutMessage[]): ChariotsError | undefined {
     if (this.closed) return new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'producer is closing');
-    if (this.pending === 0) return undefined;
     const bytes = messages.reduce((n, m) => n + sizeOf(m), 0);
-    const maxBytes = this.options.maxPendingBytes ?? Infinity;
-    if (this.pending + messages.length > this.options.maxPending || this.bytes + bytes > maxBytes)
+    if (!this.hasRoom(messages.length, bytes))
       return new ChariotsError(
         'CHARIOTS_ERR_OVERLOADED',
         `too many records waiting for the broker (${this.pending}, ${this.bytes} bytes); retry later`,
@@ -114,25 +138,28 @@ export class BatchingProducer {
   private enqueue(message: OutMessage): Promise<void> {
     const bytes = sizeOf(message);
     this.bytes += bytes;
+    const waiting = { message, bytes } as Waiting;
     const acked = new Promise<void>((resolve, reject) => {
-      this.queue.push({ message, bytes, resolve, reject });
+      waiting.resolve = resolve;
+      waiting.reject = reject;
+      this.queue.push(waiting);
       this.schedule();
     });
     const { ackTimeoutMs } = this.options;
     if (!ackTimeoutMs) return acked;
-    // The message stays queued (and counted): it is still sent, so room frees only when the
-    // broker answers, which keeps memory bounded while the broker hangs.
+    // A message still queued is dropped at the next flush (its caller retries with the same
+    // id); one in flight stays counted until the broker answers, so a hanging broker cannot
+    // make the queue grow past the limits.
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BrokerUnavailableError(
-              `the broker did not acknowledge the write within ${ackTimeoutMs} ms; it may still be appended, retry with the same id`,
-            ),
+      timer = setTimeout(() => {
+        waiting.expired = true;
+        reject(
+          new BrokerUnavailableError(
+            `the broker did not acknowledge the write within ${ackTimeoutMs} ms; it may still be appended, retry with the same id`,
           ),
-        ackTimeoutMs,
-      );
+        );
+      }, ackTimeoutMs);
     });
     return Promise.race([acked, late]).finally(() => clearTimeout(timer));
   }
@@ -153,9 +180,13 @@ export class BatchingProducer {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatchMessages);
+        const taken = this.queue.splice(0, this.options.maxBatchMessages);
+        const batch = taken.filter((w) => !w.expired);
+        this.bytes -= taken.reduce((n, w) => n + (w.expired ? w.bytes : 0), 0);
+        if (batch.length === 0) continue;
         this.inFlight = batch.length;
         const batchBytes = batch.reduce((n, w) => n + w.bytes, 0);
+        const started = Date.now();
         try {
           for (const chunk of chunkBySize(
             batch.map((w) => w.message),
@@ -168,6 +199,8 @@ export class BatchingProducer {
             });
           }
           for (const w of batch) w.resolve();
+          const rate = (batch.length * 1000) / Math.max(1, Date.now() - started);
+          this.ackRate = this.ackRate === 0 ? rate : 0.7 * this.ackRate + 0.3 * rate;
         } catch (e) {
           this.options.logger.warn({ err: e, records: batch.length }, 'produce failed');
           metrics().produceErrors.inc();

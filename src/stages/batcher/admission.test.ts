@@ -12,8 +12,8 @@ describe('admission control of the append routes', () => {
     expect(res.statusCode).toBe(429);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.json().error.code).toBe('CHARIOTS_ERR_OVERLOADED');
-    sink.pending = 0;
-    sink.pendingBytes = sink.capacityBytes;
+    sink.pending = 1;
+    sink.pendingBytes = sink.capacityBytes + 1;
     const again = await app.inject({ method: 'POST', url: '/record', payload: '{}' });
     expect(again.statusCode).toBe(429);
     expect(sink.records).toHaveLength(0);

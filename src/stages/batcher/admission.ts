@@ -24,7 +24,7 @@ export function admissionHook(opts: AdmissionOptions) {
   let inflight = 0;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { sink } = opts;
-    if (sink.pending >= sink.capacity || sink.pendingBytes >= sink.capacityBytes)
+    if (!sink.hasRoom(0))
       throw overloaded(`the broker is not keeping up (${sink.pending} records waiting)`);
     const declared = Number(req.headers['content-length']);
     const bytes = Math.min(

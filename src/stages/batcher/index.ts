@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
-import { createApp } from '../../http/app';
+import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
 import { addReadRoutes } from '../../http/reads';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
@@ -74,6 +74,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       },
       capacity: producerSink.capacity,
       capacityBytes: producerSink.capacityBytes,
+      hasRoom: (records, share) => producerSink.hasRoom(records, share),
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);
@@ -98,6 +99,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       health: ctx.health,
       bodyLimitBytes: config.http.bodyLimitBytes,
       auth: authFromConfig(config, logger),
+      clients: clientLimits(config.http),
     });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
     // its crashed predecessor left open; host + HTTP port is unique per running instance.

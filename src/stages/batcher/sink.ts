@@ -23,6 +23,11 @@ export interface RecordSink {
   readonly pendingBytes: number;
   /** The most bytes that may be pending (maxPendingBytes). */
   readonly capacityBytes: number;
+  /**
+   * Whether `records` more records (0 = any) fit under `share` of the limits now. The record
+   * limit may be lower than `capacity`: it follows what the broker acknowledges in time.
+   */
+  hasRoom(records: number, share?: number): boolean;
 }
 
 const asChariots = (e: unknown): ChariotsError =>
@@ -43,6 +48,10 @@ export class ProducerSink implements RecordSink {
 
   get pendingBytes(): number {
     return this.producer.pendingBytes;
+  }
+
+  hasRoom(records: number, share = 1): boolean {
+    return this.producer.hasRoom(records, 0, share);
   }
 
   async append(records: IngestRecord[]): Promise<AppendOutcome[]> {

@@ -76,11 +76,7 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
 
   const waitForRoom = async (n: number): Promise<void> => {
     const { sink } = deps;
-    const full = () =>
-      sink.pending > 0 &&
-      (sink.pending + n > sink.capacity * HIGH_WATER ||
-        sink.pendingBytes > sink.capacityBytes * HIGH_WATER);
-    while (full() && !deps.closing()) await sleep(ROOM_POLL_MS);
+    while (!sink.hasRoom(n, HIGH_WATER) && !deps.closing()) await sleep(ROOM_POLL_MS);
   };
 
   const handle = async (frames: DecodedFrame[]): Promise<void> => {

@@ -17,6 +17,14 @@ export class MemorySink implements RecordSink {
   capacity = 1000;
   pendingBytes = 0;
   capacityBytes = 1 << 30;
+
+  hasRoom(records: number, share = 1): boolean {
+    return (
+      this.pending === 0 ||
+      (this.pending + Math.max(records, 1) <= this.capacity * share &&
+        this.pendingBytes <= this.capacityBytes * share)
+    );
+  }
   fail: ((r: IngestRecord) => ChariotsError | null) | undefined;
   refuse: ChariotsError | undefined;
 
