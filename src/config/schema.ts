@@ -130,6 +130,15 @@ export const configSchema = z.object({
       maxIdLength: int(128, 'Max record id length (characters)', 1, 128),
     })
     .prefault({}),
+  health: z
+    .object({
+      stallMs: int(
+        60000,
+        'A consuming stage (filter, queue, sequencer) whose input has records waiting and whose position did not move for this long reports not ready on /readyz, with the reason (ms); 0 = never',
+        0,
+      ),
+    })
+    .prefault({}),
   batcher: z
     .object({
       lingerMs: int(2, 'How long a produce waits to gather more records (ms)', 0, 1000),
