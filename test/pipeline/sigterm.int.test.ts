@@ -43,9 +43,18 @@ describe('SIGTERM of each stage mid-load', () => {
       logger: testLogger,
     });
     await producer.connect();
-    let done = false;
+    // The load advances in 5 segments; stage k is stopped halfway through segment k, and
+    // segment k+1 waits for its restart, so every SIGTERM lands while records flow.
+    const SLICES = viaKafka.length / 50;
+    const perSegment = Math.ceil(SLICES / 5);
+    let restarted = 0;
+    let sentSlices = 0;
+    const gate = async (slice: number) => {
+      while (slice >= (restarted + 1) * perSegment && restarted < 4) await sleep(50);
+    };
     const sendKafka = async () => {
       for (let i = 0; i < viaKafka.length; i += 50) {
+        await gate(i / 50);
         await producer.sendMany(
           viaKafka.slice(i, i + 50).map((id) => ({
             topic: env.topics.ingest,
@@ -53,11 +62,13 @@ describe('SIGTERM of each stage mid-load', () => {
             value: JSON.stringify({ id, seed: 7, tags: { via: 'kafka' } }),
           })),
         );
+        sentSlices++;
         await sleep(25);
       }
     };
     const sendHttp = async () => {
       for (let i = 0; i < viaHttp.length; i += 50) {
+        await gate(i / 50);
         const body = JSON.stringify(
           viaHttp.slice(i, i + 50).map((id) => ({ id, seed: 8, tags: { via: 'http' } })),
         );
@@ -76,9 +87,8 @@ describe('SIGTERM of each stage mid-load', () => {
     };
     const stopped: string[] = [];
     const faults = async () => {
-      for (const s of stages) {
-        await sleep(1500);
-        if (done) break;
+      for (const [k, s] of stages.entries()) {
+        while (sentSlices < k * perSegment + perSegment / 2) await sleep(20);
         const before = s.logs.split('"msg":"stage stopped"').length;
         const t0 = Date.now();
         await s.stop();
@@ -87,9 +97,10 @@ describe('SIGTERM of each stage mid-load', () => {
           `${s.stage} ${stoppedCleanly ? 'drained' : 'NOT drained'} in ${Date.now() - t0} ms`,
         );
         await s.start();
+        restarted++;
       }
     };
-    await Promise.all([Promise.all([sendKafka(), sendHttp()]).then(() => (done = true)), faults()]);
+    await Promise.all([sendKafka(), sendHttp(), faults()]);
     await producer.close();
 
     const log: LogRecord[] = await waitForLog(env.kafka, env.topics.log, N, 180000);
