@@ -10,7 +10,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from '../src/logger';
 
-interface Hop {
+export interface Hop {
   from: string;
   to: string;
   /** Output partition for input partition p. */
@@ -21,11 +21,12 @@ export interface Baseline {
   close(): Promise<void>;
 }
 
-async function startHop(
+export async function startHop(
   kafka: Kafka,
   hop: Hop,
   prefix: string,
   logger: Logger,
+  concurrency = 1,
 ): Promise<() => Promise<void>> {
   const groupId = `${prefix}baseline.${hop.from}`;
   const consumer: Consumer = kafka.consumer({
@@ -56,7 +57,9 @@ async function startHop(
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    // As the filter and queue (kafka.partitionsConsumedConcurrently): every input partition
+    // has its own producer, so their transactions may overlap.
+    partitionsConsumedConcurrently: concurrency,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       if (isStale() || batch.messages.length === 0) return;
       const producer = await producerFor(batch.partition);
@@ -107,6 +110,7 @@ export async function startBaseline(
   topics: { ingest: string; filtered: string; released: string; log: string },
   prefix: string,
   logger: Logger,
+  concurrency = 1,
 ): Promise<Baseline> {
   const hops: Hop[] = [
     { from: topics.released, to: topics.log, partition: () => 0 },
@@ -114,7 +118,7 @@ export async function startBaseline(
     { from: topics.ingest, to: topics.filtered, partition: (p) => p },
   ];
   const closers: Array<() => Promise<void>> = [];
-  for (const h of hops) closers.push(await startHop(kafka, h, prefix, logger));
+  for (const h of hops) closers.push(await startHop(kafka, h, prefix, logger, concurrency));
   return {
     close: async () => {
       for (const c of closers.reverse()) await c();

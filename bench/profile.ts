@@ -20,6 +20,8 @@ export interface CpuProfile {
 export interface ProfileSummary {
   file: string;
   totalMs: number;
+  /** Sampled time not idle; the percentages below are shares of it. */
+  busyMs?: number;
   topFunctions: Array<{ fn: string; where: string; selfMs: number; selfPct: number }>;
   byArea: Array<{ area: string; selfMs: number; selfPct: number }>;
 }
@@ -68,13 +70,19 @@ export function areaOf(url: string, fn: string): string {
 
 export function summarize(profile: CpuProfile, file: string, top = 25): ProfileSummary {
   const totalMs = (profile.endTime - profile.startTime) / 1000;
-  const hits = profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1;
-  const perSample = totalMs / hits;
+  const all = profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1;
+  const perSample = totalMs / all;
+  // Percentages are of the time the thread was BUSY: a stage process is mostly waiting on
+  // the network, and "(idle) 80 %" would hide where its CPU goes.
+  const idle = profile.nodes
+    .filter((n) => n.callFrame.functionName === '(idle)')
+    .reduce((s, n) => s + (n.hitCount ?? 0), 0);
+  const hits = Math.max(1, all - idle);
   const fns = new Map<string, { fn: string; where: string; self: number }>();
   const areas = new Map<string, number>();
   for (const n of profile.nodes) {
     const h = n.hitCount ?? 0;
-    if (h === 0) continue;
+    if (h === 0 || n.callFrame.functionName === '(idle)') continue;
     const { functionName, url, lineNumber } = n.callFrame;
     const fn = functionName || '(anonymous)';
     const path = url.replace(/^file:\/\//, '');
@@ -95,6 +103,7 @@ export function summarize(profile: CpuProfile, file: string, top = 25): ProfileS
   return {
     file,
     totalMs: Math.round(totalMs),
+    busyMs: ms(hits),
     topFunctions: [...fns.values()]
       .sort((a, b) => b.self - a.self)
       .slice(0, top)

@@ -12,6 +12,7 @@ export interface Report {
   command: string;
   machine: Record<string, unknown>;
   stages: string[];
+  layout?: 'processes' | 'one';
   settings: Record<string, unknown>;
   summary: Summary;
   runs: RunResult[];
@@ -43,6 +44,7 @@ const TITLES: Record<string, string> = {
   a: '(a) direct Kafka produce to ingest',
   b: '(b) `POST /records`, batches of 1 000 (4 in flight)',
   c: '(c) `POST /record`, 64 keep-alive connections',
+  deferred: '(a) with 100 000 deferred records waiting in the queue',
   d: "(d) raw TCP, `'s'` frames of 100 records",
   'baseline-rate': 'baseline at a fixed rate (direct produce)',
   rate: 'fixed rate (direct produce)',
@@ -75,7 +77,11 @@ export function renderMarkdown(r: Report): string {
   lines.push(START, '');
   lines.push(`### Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC — \`${r.name}\``, '');
   lines.push(
-    `- Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGb} GB RAM; Node ${m.node}; broker ${m.kafka} (${m.broker}); pipeline stages in ONE process: ${r.stages.join(', ')}; load generators in a worker thread of the same process.`,
+    `- Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGb} GB RAM; Node ${m.node}; broker ${m.kafka} (${m.broker}); ${
+      r.layout === 'one'
+        ? `pipeline stages in ONE process: ${r.stages.join(', ')}; load generators in a worker thread of the same process.`
+        : `every pipeline stage (${r.stages.join(', ')}) and every baseline hop in its own process (\`BENCH_LAYOUT=processes\`, as deployed); load generators in a worker thread of the bench process, which also counts the appends.`
+    }`,
     `- Command: \`${r.command}\`; code: commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty.length ? ` plus uncommitted changes of other engineers in ${r.git.dirty.map((d) => d.slice(3)).join(', ')}` : ''}.`,
     `- ${r.settings.RUNS} runs per workload, interleaved; each figure is the median of the runs. Raw runs: \`bench/results/${r.date.slice(0, 10)}-${r.name}.json\`.`,
     r.settings.TOPIC_MAX_MESSAGE_BYTES
@@ -105,6 +111,31 @@ export function renderMarkdown(r: Report): string {
     );
   }
   lines.push('');
+  const procNames = [
+    ...new Set(
+      Object.values(s).flatMap((x) =>
+        Object.keys(x)
+          .filter((n) => n.startsWith('cpu:'))
+          .map((n) => n.slice(4)),
+      ),
+    ),
+  ];
+  if (procNames.length > 0) {
+    lines.push(
+      'Each process: CPU as % of one core over the run, CPU ms per 1 000 records appended (the figure that hardly depends on what else runs), peak RSS; medians:',
+      '',
+      `| workload | ${procNames.join(' | ')} |`,
+      `|---|${procNames.map(() => '---').join('|')}|`,
+    );
+    for (const key of Object.keys(s)) {
+      const x = s[key];
+      if (!procNames.some((n) => x[`cpu:${n}`] !== undefined)) continue;
+      lines.push(
+        `| ${TITLES[key] ?? key} | ${procNames.map((n) => (x[`cpu:${n}`] === undefined ? '' : `${f(x[`cpu:${n}`])} %, ${f(x[`cpuk:${n}`])} ms/1k, ${f(x[`rss:${n}`])} MB`)).join(' | ')} |`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('**Issue 8 targets** (measured above, medians):', '');
   lines.push('| target | measured | wanted | verdict |', '|---|---|---|---|');
   lines.push(target('(a) direct produce, records/s', s.a?.recordsPerSec, 50000, true, ''));
@@ -122,6 +153,26 @@ export function renderMarkdown(r: Report): string {
   lines.push(target('(c) POST /record, request p99', s.c?.requestP99, 25, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p50`, s.rate?.p50, 15, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p99`, s.rate?.p99, 60, false, ' ms'));
+  lines.push(
+    target(
+      `${r.settings.DEFERRED ?? 100000} deferred: queue RSS (peak)`,
+      s.deferred?.['rss:queue'],
+      150,
+      false,
+      ' MB',
+    ),
+  );
+  lines.push(
+    target(
+      `${r.settings.DEFERRED ?? 100000} deferred: throughput ÷ (a)`,
+      s.deferred?.recordsPerSec && s.a?.recordsPerSec
+        ? s.deferred.recordsPerSec / s.a.recordsPerSec
+        : null,
+      0.9,
+      true,
+      '',
+    ),
+  );
   lines.push('');
   const logCounts =
     Object.entries(r.pipelineLog.counts)
@@ -146,7 +197,7 @@ export function renderMarkdown(r: Report): string {
   for (const [key, p] of Object.entries(r.profiles)) {
     lines.push(
       '',
-      `<details><summary>CPU profile of the pipeline thread during one extra run of ${key} (${p.totalMs} ms): top self time</summary>`,
+      `<details><summary>CPU profile of ${r.layout === 'one' ? 'the pipeline thread' : 'the process'} during one extra run of ${key} (${p.totalMs} ms${p.busyMs !== undefined ? `, ${p.busyMs} ms busy` : ''}): top self time, % of busy time</summary>`,
       '',
     );
     lines.push(

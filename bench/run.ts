@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 8): the whole pipeline in this process on a real broker, driven by
+ * `npm run bench` (issue 8): the whole pipeline (one process per stage) on a real broker, driven by
  * the four ingest paths and compared with the thinnest kafkajs chain of the same Kafka hops.
  *
  *   BENCH_RECORDS=30000   records per throughput run (path c: BENCH_SINGLE_RECORDS, default 1/3 of it)
@@ -9,7 +9,10 @@
  *                         BENCH_RATE_SECONDS=6 each
  *   BENCH_PROFILE=a,c     workloads to run once more under the CPU profiler ('' = none)
  *   BENCH_NAME=default    results go to bench/results/<date>-<name>.json
+ *   BENCH_LAYOUT=processes  every stage and baseline hop in its own process (as deployed; CPU
+ *                         and RSS per stage); `one` = everything in this process (as `chariots dev`)
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
+ *   BENCH_DEFERRED=100000 records left waiting in the queue for the `deferred` workload (runs last)
  *   BENCH_TOPIC_MAX_MESSAGE_BYTES=0
  *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
  *                         Workaround: once, the sequencer's produce to `log` exceeded the 1 MB default
@@ -35,11 +38,12 @@ import {
 } from '../src/kafka';
 import type { Follower, InBatch } from '../src/kafka';
 import { acquireBroker, type AcquiredBroker } from '../src/kafka/broker';
-import { runStages } from '../src/runtime/run-stages';
-import { STAGE_NAMES } from '../src/stages/types';
-import { startBaseline } from './baseline';
+import { benchLogger, kafkajsRetries } from './logs';
+import { PIPELINE_STAGES, procRss, procTicks } from './processes';
+import { seedDeferred } from './deferred';
+import { startBaselineTarget, startChariots, type Layout } from './targets';
 import type { RunRequest, SendPath, WorkerMessage } from './client-worker';
-import { Profiler, summarize, type ProfileSummary } from './profile';
+import { Profiler, summarize, type CpuProfile, type ProfileSummary } from './profile';
 import { renderMarkdown, updateBenchmarksMd } from './report';
 import { median, nowMs, percentile, round, sortedFinite } from './stats';
 import { indexOf } from './workload';
@@ -56,7 +60,9 @@ const RATE = num('BENCH_RATE', 5000);
 const RATE_SECONDS = num('BENCH_RATE_SECONDS', 6);
 const LOW_RATE = num('BENCH_LOW_RATE', 1000);
 const STALL_MS = num('BENCH_STALL_MS', 30_000);
+const DEFERRED = num('BENCH_DEFERRED', 100_000);
 const NAME = env.BENCH_NAME ?? 'default';
+const LAYOUT: Layout = env.BENCH_LAYOUT === 'one' ? 'one' : 'processes';
 const TOPIC_MAX_MESSAGE_BYTES = num('BENCH_TOPIC_MAX_MESSAGE_BYTES', 0);
 
 type Target = 'chariots' | 'baseline';
@@ -141,6 +147,17 @@ const ALL: WorkloadSpec[] = [
     rate: LOW_RATE,
     records: LOW_RATE * RATE_SECONDS,
   },
+  {
+    // Runs last (its deferred records would weigh on every later run): issue 8's target
+    // "100 000 deferred records cost < 150 MB of queue RSS and lower the others' throughput
+    // by < 10 %", i.e. (a) again with DEFERRED records waiting in the queue.
+    key: 'deferred',
+    title: `(a) with ${DEFERRED} deferred records waiting in the queue`,
+    path: 'kafka',
+    target: 'chariots',
+    rate: 0,
+    records: RECORDS,
+  },
 ];
 const only = (env.BENCH_ONLY ?? '')
   .split(',')
@@ -188,6 +205,11 @@ export interface RunResult {
     brokerPct: number | null;
   };
   rssPeakMb: number;
+  /** Processes layout: CPU (% of one core, over the run's wall time) and peak RSS per stage process. */
+  perProcess: Record<
+    string,
+    { cpuPct: number | null; cpuMsPer1kRecords: number | null; rssPeakMb: number }
+  >;
   /** kafkajs retries (each ~100 ms) of a transaction started before the previous one's markers were written. */
   concurrentTransactionRetries: number;
 }
@@ -201,49 +223,6 @@ function progress(line: string) {
 }
 const say = (line: string) =>
   process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
-
-/** The pipeline's own logs: warn and above to a file, counted so the report can say what went wrong. */
-const kafkajsRetries = { concurrentTransactions: 0 };
-function benchLogger(file: string) {
-  const counts: Record<string, number> = {};
-  const samples: string[] = [];
-  const logger = pino(
-    {
-      level: env.BENCH_LOG_LEVEL ?? 'warn',
-      base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: {
-        logMethod(args, method, level) {
-          const name = pino.levels.labels[level] ?? String(level);
-          // kafkajs logs (at error) every CONCURRENT_TRANSACTIONS answer it then retries after ~100 ms.
-          if (
-            args.some(
-              (a) =>
-                typeof a === 'string' &&
-                a.startsWith(
-                  'Failed to send messages: The producer attempted to update a transaction while another concurrent',
-                ),
-            )
-          )
-            kafkajsRetries.concurrentTransactions++;
-          counts[name] = (counts[name] ?? 0) + 1;
-          if (level >= 40 && samples.length < 20) {
-            const msg = args.find((a) => typeof a === 'string') ?? '';
-            const obj = args[0] as { stage?: string; err?: { message?: string } } | undefined;
-            const err =
-              obj && typeof obj === 'object' && obj.err
-                ? ` — ${String(obj.err.message ?? obj.err)}`
-                : '';
-            samples.push(`${name}: ${String(msg)}${err}`.slice(0, 400));
-          }
-          return method.apply(this, args);
-        },
-      },
-    },
-    pino.destination({ dest: file, sync: false, mkdir: true }),
-  );
-  return { logger, counts, samples };
-}
 
 /** CPU ticks of the broker JVM we started (jar route), found by its data dir in the command line. */
 function brokerPid(dataDir: string | undefined): number | null {
@@ -260,15 +239,6 @@ function brokerPid(dataDir: string | undefined): number | null {
   }
   return null;
 }
-function procTicks(pid: number | null): number | null {
-  if (!pid) return null;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-  } catch {
-    return null;
-  }
-}
 function machineTimes() {
   let idle = 0;
   let total = 0;
@@ -284,7 +254,7 @@ async function main() {
   mkdirSync(join(RESULTS, 'logs'), { recursive: true });
   mkdirSync(join(RESULTS, 'profiles'), { recursive: true });
   const logFile = join(RESULTS, 'logs', `${stamp}-${NAME}.log`);
-  const { logger, counts: logCounts, samples: logSamples } = benchLogger(logFile);
+  const { logger, counts: logCounts, samples: logSamples, childLine } = benchLogger(logFile);
   say(
     `bench: workloads ${WORKLOADS.map((w) => w.key).join(',')}, ${RUNS} runs each, ${RECORDS} records per run; logs in ${logFile}`,
   );
@@ -362,20 +332,28 @@ async function main() {
 
   const needChariots = WORKLOADS.some((w) => w.target === 'chariots');
   const needBaseline = WORKLOADS.some((w) => w.target === 'baseline');
-  // One datacenter's pipeline: the stages a record goes through to the log and flstore (a
-  // replication sender, with no peers here, is not part of what is measured).
-  const PIPELINE = ['batcher', 'filter', 'queue', 'sequencer', 'maintainer'];
-  const stageNames = STAGE_NAMES.filter((n) => PIPELINE.includes(n));
+  if (needChariots && LAYOUT === 'processes') {
+    say('build: npm run build (the stage processes run dist/, as deployed)');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
   const t1 = Date.now();
-  const stages = needChariots ? await runStages(config, stageNames, logger) : undefined;
-  const batcher = stages?.handles.batcher as unknown as
-    { httpUrl: string; tcpPort?: number } | undefined;
+  const startPipeline = (cpuProfDir?: (stage: string) => string) =>
+    startChariots(LAYOUT, { config, logger, childLine, cpuProfDir });
+  let stages = needChariots ? await startPipeline() : undefined;
   if (stages)
     say(
-      `pipeline: stages ${stageNames.join(', ')} started in ${Date.now() - t1} ms (topic prefix ${prefix})`,
+      `pipeline (${LAYOUT} layout): stages ${PIPELINE_STAGES.join(', ')} started in ${Date.now() - t1} ms (topic prefix ${prefix})`,
     );
   const baseline = needBaseline
-    ? await startBaseline(kafka, baseTopics, basePrefix, logger)
+    ? await startBaselineTarget(LAYOUT, {
+        kafka,
+        topics: baseTopics,
+        prefix: basePrefix,
+        brokers: broker.brokers,
+        concurrency: 1, // as TransactionalStage
+        logger,
+        childLine,
+      })
     : undefined;
 
   // What the followers of the two log topics feed: the current run's append times by index.
@@ -458,8 +436,8 @@ async function main() {
       rate: w.rate,
       brokers: broker.brokers,
       ingestTopic: w.target === 'chariots' ? topics.ingest : baseTopics.ingest,
-      httpUrl: batcher?.httpUrl,
-      tcpPort: batcher?.tcpPort,
+      httpUrl: stages?.httpUrl,
+      tcpPort: stages?.tcpPort,
       httpBatch: 1000,
       httpConcurrency: 4,
       singleConnections: 64,
@@ -471,6 +449,9 @@ async function main() {
     const cpu0 = process.cpuUsage();
     const m0 = machineTimes();
     const b0 = procTicks(jvm);
+    const children = (w.target === 'chariots' ? stages : baseline)?.children ?? [];
+    const childTicks0 = children.map((c) => procTicks(c.pid));
+    const childRss = children.map((c) => procRss(c.pid) ?? 0);
     const elu0 = performance.eventLoopUtilization();
     const welu0 = worker.performance.eventLoopUtilization();
     const wall0 = nowMs();
@@ -482,6 +463,7 @@ async function main() {
     const label = `[${w.key} ${profiled ? 'profiled' : `run ${run}/${RUNS}`}]`;
     const ticker = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+      children.forEach((c, i) => (childRss[i] = Math.max(childRss[i], procRss(c.pid) ?? 0)));
       const t = nowMs();
       rateNow = ((cur.appended - lastCount) / (t - lastTick)) * 1000;
       lastCount = cur.appended;
@@ -518,6 +500,19 @@ async function main() {
     const cpu1 = process.cpuUsage(cpu0);
     const m1 = machineTimes();
     const b1 = procTicks(jvm);
+    const perProcess: RunResult['perProcess'] = {};
+    children.forEach((c, i) => {
+      const t1 = procTicks(c.pid);
+      const t0 = childTicks0[i];
+      const cpuMs = t0 !== null && t1 !== null ? (t1 - t0) * 10 : null;
+      perProcess[c.name] = {
+        cpuPct: cpuMs !== null ? Math.round((cpuMs * 100) / wallMs) : null,
+        // CPU per record hardly depends on what else the machine runs: the figure to compare.
+        cpuMsPer1kRecords:
+          cpuMs !== null && cur.appended > 0 ? round((cpuMs / cur.appended) * 1000, 0) : null,
+        rssPeakMb: Math.round(childRss[i] / 1048576),
+      };
+    });
     const elu = performance.eventLoopUtilization(elu0);
     const welu = worker.performance.eventLoopUtilization(welu0);
 
@@ -579,6 +574,7 @@ async function main() {
         brokerPct: b0 !== null && b1 !== null ? Math.round(((b1 - b0) * 10 * 100) / wallMs) : null,
       },
       rssPeakMb: Math.round(rssPeak / 1048576),
+      perProcess,
       concurrentTransactionRetries: kafkajsRetries.concurrentTransactions - ctx0,
     };
     if (w.path === 'http-single' || w.path === 'http-batch') {
@@ -638,22 +634,50 @@ async function main() {
         );
       }
     };
-    for (let run = 1; run <= RUNS; run++) for (const w of WORKLOADS) await measure(w, run, false);
+    const regular = WORKLOADS.filter((w) => w.key !== 'deferred');
+    for (let run = 1; run <= RUNS; run++) for (const w of regular) await measure(w, run, false);
+    const withDeferred = WORKLOADS.find((w) => w.key === 'deferred');
+    if (withDeferred && stages?.metricsUrl.queue && DEFERRED > 0) {
+      await seedDeferred(kafka, topics.ingest, DEFERRED, stages.metricsUrl.queue, logger);
+      for (let run = 1; run <= RUNS; run++) await measure(withDeferred, run, false);
+    }
     for (const key of PROFILE) {
       const w = WORKLOADS.find((x) => x.key === key)!;
-      if (stuck.has(w.target)) continue;
-      const file = join(RESULTS, 'profiles', `${stamp}-${NAME}-${key}.cpuprofile`);
-      const p = new Profiler();
-      await p.start();
-      await measure(w, RUNS + 1, true);
-      const prof = await p.stop(file);
-      profiles[key] = summarize(prof, file.slice(ROOT.length + 1));
-      say(
-        `profile of ${key}: ${profiles[key].topFunctions
-          .slice(0, 5)
-          .map((f) => `${f.fn} ${f.selfPct}%`)
-          .join(', ')}`,
-      );
+      if (stuck.has(w.target) || w.target !== 'chariots') continue;
+      if (LAYOUT === 'one') {
+        const file = join(RESULTS, 'profiles', `${stamp}-${NAME}-${key}.cpuprofile`);
+        const p = new Profiler();
+        await p.start();
+        await measure(w, RUNS + 1, true);
+        const prof = await p.stop(file);
+        profiles[key] = summarize(prof, file.slice(ROOT.length + 1));
+      } else {
+        // Each stage restarted under --cpu-prof for one run; the profile is written at exit.
+        const dirOf = (stage: string) =>
+          join(RESULTS, 'profiles', `${stamp}-${NAME}-${key}-${stage}`);
+        await stages?.close();
+        stages = await startPipeline(dirOf);
+        await measure(w, RUNS + 1, true);
+        await stages.close();
+        for (const c of stages.children) {
+          const dir = dirOf(c.name);
+          const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+          if (!file) continue;
+          const path = join(dir, file);
+          profiles[`${key} — ${c.name}`] = summarize(
+            JSON.parse(readFileSync(path, 'utf8')) as CpuProfile,
+            path.slice(ROOT.length + 1),
+          );
+        }
+        stages = undefined;
+      }
+      for (const [name, p] of Object.entries(profiles).filter(([n]) => n.startsWith(key)))
+        say(
+          `profile of ${name}: ${p.topFunctions
+            .slice(0, 5)
+            .map((f) => `${f.fn} ${f.selfPct}%`)
+            .join(', ')}`,
+        );
     }
   } catch (e) {
     failure = e;
@@ -682,6 +706,11 @@ async function main() {
       rssPeakMb: median(rs.map((r) => r.rssPeakMb)),
       concurrentTransactionRetries: median(rs.map((r) => r.concurrentTransactionRetries)),
     };
+    for (const name of Object.keys(rs[0].perProcess ?? {})) {
+      summary[w.key][`cpu:${name}`] = median(rs.map((r) => r.perProcess[name]?.cpuPct));
+      summary[w.key][`rss:${name}`] = median(rs.map((r) => r.perProcess[name]?.rssPeakMb));
+      summary[w.key][`cpuk:${name}`] = median(rs.map((r) => r.perProcess[name]?.cpuMsPer1kRecords));
+    }
   }
   const date = new Date().toISOString();
   const machine = {
@@ -699,7 +728,8 @@ async function main() {
     name: NAME,
     command: commandLine(),
     machine,
-    stages: stageNames,
+    stages: [...PIPELINE_STAGES],
+    layout: LAYOUT,
     skipped,
     settings: {
       TOPIC_MAX_MESSAGE_BYTES,
@@ -710,6 +740,7 @@ async function main() {
       LOW_RATE,
       RATE_SECONDS,
       STALL_MS,
+      DEFERRED,
       workloads: WORKLOADS.map((w) => w.key),
       profiled: PROFILE,
     },

@@ -65,6 +65,10 @@ describe('configuration', () => {
     expect(
       loadConfig({ env: { KAFKA_BROKERS: 'a:1', CHARIOTS_KAFKA_BROKERS: 'c:3' } }).kafka.brokers,
     ).toEqual(['c:3']);
+    // Regression: any other CHARIOTS_KAFKA_* variable used to hide KAFKA_BROKERS.
+    expect(
+      loadConfig({ env: { KAFKA_BROKERS: 'a:1', CHARIOTS_KAFKA_SSL: 'false' } }).kafka.brokers,
+    ).toEqual(['a:1']);
   });
 
   it('refuses bad values, unknown keys and unreadable files with CHARIOTS_ERR_BAD_CONFIG naming the option', () => {

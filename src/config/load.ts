@@ -106,7 +106,11 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<ChariotsConfig
     if (f !== undefined) setPath(fromFlags, opt.path, coerce(opt, f, `flag ${opt.flag}`));
   }
   // KAFKA_BROKERS is the conventional name every tool (and our test harness) sets.
-  if (env.KAFKA_BROKERS && fromEnv.kafka === undefined) {
+  // Only when CHARIOTS_KAFKA_BROKERS is absent: another CHARIOTS_KAFKA_* variable must not hide it.
+  if (
+    env.KAFKA_BROKERS &&
+    (fromEnv.kafka as Record<string, unknown> | undefined)?.brokers === undefined
+  ) {
     setPath(
       fromEnv,
       ['kafka', 'brokers'],

@@ -179,7 +179,7 @@ export const configSchema = z.object({
     .object({
       deferTimeoutMs: int(
         600000,
-        'How long a record may wait for its prerequisites before it is dead-lettered (ms); 0 = forever',
+        'How long a local record may wait for its prerequisites before it is dead-lettered (ms); 0 = forever. Records replicated from a peer never expire',
         0,
       ),
       scanIntervalMs: int(1000, 'How often deferred records are checked for expiry (ms)', 10),

@@ -53,6 +53,10 @@ describe('admin view', () => {
       ],
       logEnd: '42',
       senderGroupPrefix: 'dc1.log.sender.',
+      replication: [
+        { peer: 2, group: 'dc1.log.sender.dc2', state: 'Empty', records: 7, seconds: 61 },
+        { peer: 3, group: 'dc1.log.sender.dc3', state: 'Dead', records: 40, seconds: 0 },
+      ],
     });
     expect(v).toMatchObject({
       apps: ['10.0.0.5:8080'],
@@ -61,7 +65,11 @@ describe('admin view', () => {
       queues: [],
       maintainers: ['10.0.0.6:8082'],
       indexers: [],
-      remoteBatchers: ['dc2'],
+      remoteBatchers: ['dc2', 'dc3'],
+      replication: {
+        dc2: { records: 7, seconds: 61, state: 'Empty' },
+        dc3: { records: 40, seconds: 0, state: 'Dead' },
+      },
     });
     expect(v.stages.filter).toMatchObject({
       lag: 3,

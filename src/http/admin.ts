@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { topicPrefix } from '../config/load';
 import type { ChariotsConfig } from '../config/schema';
@@ -7,15 +5,16 @@ import type { Health } from '../health';
 import {
   GroupInspector,
   HeartbeatView,
-  startHeartbeat,
   type GroupState,
-  type Heartbeat,
   type HeartbeatEntry,
   type KafkaClient,
   type TopicRole,
 } from '../kafka';
 import type { Logger } from '../logger';
 import type { StageHandle, StageName } from '../stages/types';
+import { addReplicationLagSource } from '../metrics';
+import { ReplicationLagView, type ReplicationPeerLag } from '../stages/sender/lag-view';
+import { parsePeer } from '../stages/sender/peers';
 import { clientLimits, createApp } from './app';
 import { authFromConfig } from './auth';
 
@@ -46,6 +45,8 @@ export interface AdminView {
   maintainers: string[];
   indexers: string[];
   remoteBatchers: string[];
+  /** Per peer named in remoteBatchers: own records not yet forwarded, and the oldest one's age. */
+  replication: Record<string, { records: number; seconds: number; state: string }>;
   stages: Partial<Record<StageName, StageView>>;
 }
 
@@ -70,6 +71,7 @@ export function buildAdminView(input: {
   /** End offset of the log partition: the maintainers' lag is measured against it. */
   logEnd?: string;
   senderGroupPrefix: string;
+  replication?: ReplicationPeerLag[];
 }): AdminView {
   const stages: Partial<Record<StageName, StageView>> = {};
   for (const g of input.groups) {
@@ -118,9 +120,20 @@ export function buildAdminView(input: {
     queues: hostsOf('queue'),
     maintainers: maintainers.map((b) => (b.url ? hostPort(b.url) : (b.host ?? b.id))),
     indexers: [],
-    remoteBatchers: input.groups
-      .filter((g) => g.stage === 'sender')
-      .map((g) => g.groupId.slice(input.senderGroupPrefix.length)),
+    remoteBatchers: [
+      ...new Set([
+        ...input.groups
+          .filter((g) => g.stage === 'sender')
+          .map((g) => g.groupId.slice(input.senderGroupPrefix.length)),
+        ...(input.replication ?? []).map((r) => `dc${r.peer}`),
+      ]),
+    ],
+    replication: Object.fromEntries(
+      (input.replication ?? []).map((r) => [
+        `dc${r.peer}`,
+        { records: r.records, seconds: r.seconds, state: r.state },
+      ]),
+    ),
     stages,
   };
 }
@@ -156,6 +169,24 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     log.warn({ err: e, topic: heartbeatTopic(config) }, 'heartbeat topic not readable');
   });
   const senderPrefix = `${topics.log}.sender.`;
+  const peers = config.replication.peers.map((p) => parsePeer(p, config.dcId).dcId);
+  // Only a replicating datacenter follows its log for the lag (see lag-view.ts).
+  const lagView =
+    peers.length > 0
+      ? new ReplicationLagView({
+          kafka,
+          inspector,
+          logTopic: topics.log,
+          dcId: config.dcId,
+          peers,
+          logger: log,
+        })
+      : undefined;
+  const removeLagSource = lagView
+    ? addReplicationLagSource(async () =>
+        (await lagView.lag()).map((l) => ({ ...l, dc: config.dcId })),
+      )
+    : undefined;
 
   const view = async (): Promise<AdminView> => {
     const senderGroups = await inspector.listGroups(senderPrefix).catch(() => []);
@@ -166,11 +197,16 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     const states = await inspector.describe(queries);
     const groups = states.map((s, i) => ({ ...s, stage: queries[i].stage as StageName }));
     const logEnd = (await inspector.endOffsets(topics.log).catch(() => []))[0]?.high;
+    const replication = await lagView?.lag().catch((e: unknown) => {
+      log.warn({ err: e }, 'replication lag not available');
+      return [];
+    });
     return buildAdminView({
       groups,
       beats: beats.live(HEARTBEAT_MAX_AGE_MS),
       logEnd,
       senderGroupPrefix: senderPrefix,
+      replication,
     });
   };
 
@@ -202,74 +238,11 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     close: () =>
       (closing ??= (async () => {
         await app.close().catch(() => undefined);
+        removeLagSource?.();
+        await lagView?.close().catch(() => undefined);
         await beatsStarted;
         await beats.close().catch(() => undefined);
         await inspector.close();
       })()),
-  };
-}
-
-/**
- * Heartbeats of the stages without a consumer group that run in this process (batcher:
- * its HTTP and TCP addresses; maintainer: its read API and how far it has stored the log).
- */
-export async function startStageHeartbeats(
-  opts: AdminOptions,
-  handles: Partial<Record<StageName, StageHandle>>,
-): Promise<() => Promise<void>> {
-  const { config, kafka, logger } = opts;
-  const host = hostname();
-  const advertised = (url: string | undefined, bind: string) =>
-    url && bind === '0.0.0.0' ? url.replace('127.0.0.1', host) : url;
-  const id = (stage: string) => `${stage}.${host}.${process.pid}.${randomBytes(3).toString('hex')}`;
-  const started: Heartbeat[] = [];
-  const common = {
-    topic: heartbeatTopic(config),
-    intervalMs: HEARTBEAT_INTERVAL_MS,
-    logger: logger.child({ component: 'heartbeat' }),
-  };
-  try {
-    const batcher = handles.batcher as { httpUrl?: string; tcpPort?: number } | undefined;
-    if (batcher) {
-      const tcpHost = config.tcp.host === '0.0.0.0' ? host : config.tcp.host;
-      started.push(
-        await startHeartbeat(kafka, {
-          ...common,
-          id: id('batcher'),
-          value: () => ({
-            stage: 'batcher',
-            host,
-            url: config.http.enabled ? advertised(batcher.httpUrl, config.http.host) : undefined,
-            tcp: batcher.tcpPort !== undefined ? `${tcpHost}:${batcher.tcpPort}` : undefined,
-          }),
-        }),
-      );
-    }
-    const maintainer = handles.maintainer as
-      { httpUrl?: string; store?: { lastLid(): number; lastOffset(): string } } | undefined;
-    if (maintainer) {
-      started.push(
-        await startHeartbeat(kafka, {
-          ...common,
-          id: id('maintainer'),
-          value: () => {
-            const s = maintainer.store;
-            const lid = s?.lastLid() ?? 0;
-            return {
-              stage: 'maintainer',
-              host,
-              url: advertised(maintainer.httpUrl, config.http.host),
-              lid,
-              offset: s && lid > 0 ? String(BigInt(s.lastOffset()) + 1n) : undefined,
-            };
-          },
-        }),
-      );
-    }
-  } catch (e) {
-    logger.warn({ err: e }, 'heartbeats not started');
-  }
-  return async () => {
-    await Promise.all(started.map((h) => h.stop()));
   };
 }

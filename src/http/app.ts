@@ -5,6 +5,8 @@ import type { Health } from '../health';
 import type { Logger } from '../logger';
 import { renderMetrics } from '../metrics';
 import { installAuth, type Authenticator, type AuthScope } from './auth';
+import { registerOpenApi, type OpenApiOptions } from './openapi';
+import { errorResponses } from './schemas';
 
 export interface AppOptions {
   logger: Logger;
@@ -16,6 +18,8 @@ export interface AppOptions {
   authScope?: AuthScope;
   /** Slow or too many clients (http.headersTimeoutMs, requestTimeoutMs, maxConnections). */
   clients?: ClientLimits;
+  /** Serve `/openapi.json` and `/docs` describing every route of this app. */
+  openapi?: OpenApiOptions;
 }
 
 export interface ClientLimits {
@@ -68,6 +72,10 @@ export function createApp(opts: AppOptions): FastifyInstance {
   // Node closes connections beyond this at once, before reading anything.
   app.server.maxConnections = limits.maxConnections;
   if (opts.auth) installAuth(app, opts.auth, opts.authScope ?? 'api');
+  // Route schemas document the API (src/http/schemas.ts): no ajv checks, no field filtering.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  if (opts.openapi) registerOpenApi(app, opts.openapi);
 
   app.setErrorHandler((err, req, reply) => {
     if (isChariotsError(err)) {
@@ -100,14 +108,62 @@ export function createApp(opts: AppOptions): FastifyInstance {
     return reply.status(404).send(e.toJSON());
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const r = await opts.health.readiness();
-    return reply.status(r.ready ? 200 : 503).send(r);
-  });
-  app.get('/metrics', async (_req, reply) => {
-    const m = await renderMetrics();
-    return reply.header('content-type', m.contentType).send(m.body);
+  // In a plugin so that the OpenAPI hook, loaded first, sees these routes too.
+  void app.register(async (core) => {
+    core.get('/healthz', { schema: HEALTHZ }, async () => ({ status: 'ok' }));
+    core.get('/readyz', { schema: READYZ }, async (_req, reply) => {
+      const r = await opts.health.readiness();
+      return reply.status(r.ready ? 200 : 503).send(r);
+    });
+    core.get('/metrics', { schema: METRICS }, async (_req, reply) => {
+      const m = await renderMetrics();
+      return reply.header('content-type', m.contentType).send(m.body);
+    });
   });
   return app;
 }
+
+const HEALTHZ = {
+  summary: 'Liveness: the process answers',
+  tags: ['operations'],
+  security: [],
+  response: {
+    200: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+    },
+  },
+};
+
+const readiness = {
+  type: 'object',
+  required: ['ready', 'checks'],
+  properties: {
+    ready: { type: 'boolean' },
+    checks: {
+      type: 'object',
+      description: 'One entry per check (kafka, each stage of this process): true when ready',
+      additionalProperties: { type: 'boolean' },
+    },
+  },
+};
+
+const READYZ = {
+  summary: 'Readiness: broker reachable and every stage of this process ready',
+  tags: ['operations'],
+  security: [],
+  response: { 200: readiness, 503: { description: 'Not ready', ...readiness } },
+};
+
+const METRICS = {
+  summary: 'Prometheus metrics (text exposition format)',
+  tags: ['operations'],
+  response: {
+    200: {
+      description: 'Prometheus text exposition format',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+    ...errorResponses(),
+  },
+};

@@ -26,7 +26,6 @@ import {
   requiredRole,
   type AuthScope,
 } from './auth';
-import { registerReadRoutes } from './reads';
 
 const logger = pino({ level: 'silent' });
 
@@ -101,8 +100,8 @@ async function apiApp(tokens: string[] = TOKENS, scope: AuthScope = 'api') {
       deferred: new ChangelogView<DeferredEntry>(),
       deadletter,
       redrive: async () => undefined,
+      store,
     });
-    await app.register(registerReadRoutes, { store });
   }
   await app.ready();
   return { app, sink };
@@ -241,6 +240,24 @@ describe('bearer tokens on the HTTP API', () => {
     }
   });
 
+  it('the dashboard pages are open; the data they show stays behind its role', async () => {
+    const { app } = await apiApp();
+    for (const url of ['/ui', '/ui/app.js', '/ui/chain.js', '/ui/style.css']) {
+      const res = await app.inject(url);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/(html|javascript|css)/);
+    }
+    expect((await app.inject('/ui/secret.txt')).statusCode).toBe(404);
+    expect((await app.inject('/log/head')).statusCode).toBe(401);
+    expect((await call(app, { method: 'GET', url: '/log/head' }, tok.read)).json()).toEqual({
+      lid: 3,
+    });
+    // The admin view (proxied) is admin data: a read token is not enough.
+    expect((await call(app, { method: 'GET', url: '/admin/view' }, tok.read)).statusCode).toBe(403);
+    const view = await call(app, { method: 'GET', url: '/admin/view' }, tok.admin);
+    expect(view.json().error.code).toBe('CHARIOTS_ERR_NOT_FOUND'); // no admin view in this test
+  });
+
   it('an unknown route needs a valid token, then answers 404', async () => {
     const { app } = await apiApp();
     expect((await app.inject('/nope')).statusCode).toBe(401);
@@ -312,6 +329,15 @@ describe('requiredRole', () => {
     ['GET', '/healthz', 'api', null],
     ['GET', '/readyz', 'admin', null],
     ['GET', undefined, 'api', 'any'],
+    ['GET', '/ui', 'api', null],
+    ['GET', '/ui/:file', 'api', null],
+    ['GET', '/docs', 'api', null],
+    ['GET', '/docs/static/*', 'api', null],
+    ['GET', '/openapi.json', 'api', null],
+    ['GET', '/uix', 'api', 'admin'],
+    ['GET', '/ui', 'admin', 'admin'],
+    ['GET', '/log/head', 'api', 'read'],
+    ['GET', '/admin/view', 'api', 'admin'],
   ] as const)('%s %s on %s needs %s', (method, route, scope, need) => {
     expect(requiredRole(method, route, scope)).toBe(need);
   });

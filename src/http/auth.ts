@@ -111,6 +111,9 @@ export function requiredRole(
   scope: AuthScope = 'api',
 ): Requirement {
   if (route === '/healthz' || route === '/readyz') return null;
+  // Pages and API description only: the data they show is fetched with the user's token.
+  if (scope === 'api' && (route === '/openapi.json' || under(route ?? '', ['/ui', '/docs'])))
+    return null;
   if (route === undefined) return 'any';
   if (scope === 'admin') return 'admin';
   const m = method === 'HEAD' ? 'GET' : method;

@@ -3,10 +3,18 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ChariotsError } from '../errors';
 import type { StoreQuery, StoreReader } from '../flstore/types';
 import { parseUint64, toPublicJson, type LogRecord } from '../record';
+import { errorResponses, limitParam, publicRecord, recordPage } from './schemas';
 
 export interface ReadRoutesOptions {
   store: StoreReader;
 }
+
+/** The description of a maintainer's own read API (`/docs`, `/openapi.json` on :8082). */
+export const MAINTAINER_OPENAPI = {
+  title: 'Chariots read API (maintainer)',
+  description:
+    "Reads from this maintainer's flstore: by LId, tag, hash, seed, id; ranges; a stream.",
+};
 
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
@@ -83,7 +91,7 @@ export const registerReadRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (
     for (const s of streams) s.abort();
   });
 
-  app.get<{ Params: { lid: string } }>('/record/:lid', async (req) => {
+  app.get<{ Params: { lid: string } }>('/record/:lid', { schema: GET_RECORD }, async (req) => {
     const lid = intParam(req.params.lid, 'lid', 0, 1);
     const r = await store.get(lid);
     if (!r)
@@ -94,20 +102,23 @@ export const registerReadRoutes: FastifyPluginAsync<ReadRoutesOptions> = async (
     return toPublicJson(r);
   });
 
-  app.get<{ Querystring: Query }>('/records', async (req) => {
+  app.get<{ Querystring: Query }>('/records', { schema: GET_RECORDS }, async (req) => {
     const q = selector(req.query);
     const after = intParam(one(req.query, 'after'), 'after', 0, 0);
     const limit = intParam(one(req.query, 'limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     return page(await store.query(q, after, limit), limit, (r) => r.lid);
   });
 
-  app.get<{ Querystring: Query }>('/log', async (req) => {
+  app.get<{ Querystring: Query }>('/log', { schema: GET_LOG }, async (req) => {
     const from = intParam(one(req.query, 'from'), 'from', 1, 1);
     const limit = intParam(one(req.query, 'limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     return page(await store.range(from, limit), limit, (r) => r.lid + 1);
   });
 
-  app.get<{ Querystring: Query }>('/log/stream', async (req, reply) => {
+  // What a reader needs to start at the tail (the dashboard shows the last records).
+  app.get('/log/head', { schema: GET_HEAD }, async () => ({ lid: store.lastLid() }));
+
+  app.get<{ Querystring: Query }>('/log/stream', { schema: GET_STREAM }, async (req, reply) => {
     const from = intParam(one(req.query, 'from'), 'from', 1, 1);
     const ac = new AbortController();
     streams.add(ac);
@@ -165,3 +176,67 @@ function drained(res: Writable, signal: AbortSignal): Promise<boolean> {
 export async function addReadRoutes(app: FastifyInstance, store: StoreReader): Promise<void> {
   await app.register(registerReadRoutes, { store });
 }
+
+const READ_ERRORS = errorResponses(400);
+const lidQuery = (description: string) => ({ type: 'string', pattern: '^[0-9]+$', description });
+
+const GET_RECORD = {
+  summary: 'The record at an LId',
+  tags: ['read'],
+  params: { type: 'object', required: ['lid'], properties: { lid: lidQuery('LId, from 1') } },
+  response: { 200: publicRecord, ...errorResponses(400, 404) },
+};
+
+const GET_RECORDS = {
+  summary: 'Records by tag, tag hash, seed or id, in LId order',
+  description: 'Give exactly one of tag, hash, seed, id.',
+  tags: ['read'],
+  querystring: {
+    type: 'object',
+    properties: {
+      tag: { type: 'string', description: 'key:value' },
+      hash: { type: 'string', description: 'FNV-1a 64 of key:value (uint64, decimal)' },
+      seed: { type: 'string', description: 'uint64, decimal' },
+      id: { type: 'string' },
+      after: lidQuery('Only LIds above this one (the `next` of the previous page)'),
+      limit: limitParam,
+    },
+  },
+  response: { 200: recordPage, ...READ_ERRORS },
+};
+
+const GET_LOG = {
+  summary: 'A range of the log',
+  tags: ['read'],
+  querystring: {
+    type: 'object',
+    properties: { from: lidQuery('First LId (default 1)'), limit: limitParam },
+  },
+  response: { 200: recordPage, ...READ_ERRORS },
+};
+
+const GET_STREAM = {
+  summary: 'NDJSON: replays the log from an LId, then follows the tail',
+  tags: ['read'],
+  querystring: { type: 'object', properties: { from: lidQuery('First LId (default 1)') } },
+  response: {
+    200: {
+      description: 'One record (as GET /record/:lid) per line, never ending',
+      content: { 'application/x-ndjson': { schema: publicRecord } },
+    },
+    ...READ_ERRORS,
+  },
+};
+
+const GET_HEAD = {
+  summary: 'The last LId stored (0 when the log is empty)',
+  tags: ['read'],
+  response: {
+    200: {
+      type: 'object',
+      required: ['lid'],
+      properties: { lid: { type: 'integer', minimum: 0 } },
+    },
+    ...errorResponses(),
+  },
+};

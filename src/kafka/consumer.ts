@@ -1,4 +1,4 @@
-import type { Consumer } from 'kafkajs';
+import type { Consumer, PartitionOffset } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { toInMessage } from './reader';
@@ -12,6 +12,12 @@ export interface AtLeastOnceOptions {
   sessionTimeoutMs?: number;
   /** Must finish the batch's effects; its offsets are committed only after it resolves. */
   handle: (batch: InBatch) => Promise<void>;
+  /**
+   * Stored with the batch's committed offset (Kafka offset metadata): what a reader of the
+   * group's offsets (the admin view) should know about the progress, e.g. the sender's last
+   * forwarded TOId.
+   */
+  commitMetadata?: (batch: InBatch) => string | undefined;
 }
 
 /**
@@ -37,20 +43,23 @@ export async function startAtLeastOnce(
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }) => {
       if (isStale() || batch.messages.length === 0) return;
       const last = batch.messages[batch.messages.length - 1].offset;
-      await opts.handle({
+      const inBatch: InBatch = {
         topic: batch.topic,
         partition: batch.partition,
         highWatermark: batch.highWatermark,
         messages: batch.messages.map((m) => toInMessage(batch.topic, batch.partition, m)),
-      });
+      };
+      await opts.handle(inBatch);
       resolveOffset(last);
+      // kafkajs passes partition entries through to OffsetCommit, metadata included, though
+      // its typings only name partition and offset.
+      const committed: PartitionOffset & { metadata?: string | null } = {
+        partition: batch.partition,
+        offset: (BigInt(last) + 1n).toString(),
+        metadata: opts.commitMetadata?.(inBatch) ?? null,
+      };
       await commitOffsetsIfNecessary({
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
-          },
-        ],
+        topics: [{ topic: batch.topic, partitions: [committed] }],
       });
       await heartbeat();
     },

@@ -19,7 +19,14 @@ export interface GroupState {
   instances: GroupInstance[];
   /** Sum over the topic's partitions of end offset − committed offset (from the start when none). */
   lag: number;
-  partitions: Array<{ partition: number; end: string; committed: string | null; lag: number }>;
+  partitions: Array<{
+    partition: number;
+    end: string;
+    committed: string | null;
+    lag: number;
+    /** The metadata committed with the offset (the sender's progress), if any. */
+    metadata?: string | null;
+  }>;
 }
 
 export interface GroupQuery {
@@ -94,7 +101,8 @@ export class GroupInspector {
           .catch(() => []);
         const partitions = (ends.get(q.topic) ?? [])
           .map((e) => {
-            const c = committed.find((x) => x.partition === e.partition)?.offset;
+            const entry = committed.find((x) => x.partition === e.partition);
+            const c = entry?.offset;
             const from = c !== undefined && BigInt(c) >= 0n ? BigInt(c) : BigInt(e.low);
             const lag = BigInt(e.high) > from ? Number(BigInt(e.high) - from) : 0;
             return {
@@ -102,6 +110,7 @@ export class GroupInspector {
               end: e.high,
               committed: c !== undefined && BigInt(c) >= 0n ? c : null,
               lag,
+              metadata: entry?.metadata ?? null,
             };
           })
           .sort((a, b) => a.partition - b.partition);

@@ -124,6 +124,12 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
       const off = opts.from[p];
       if (off !== undefined) consumer.seek({ topic: opts.topic, partition: p, offset: off });
     }
+  } else if (opts.from === 'latest') {
+    // "latest" = the end as of this call, exactly: left to the group's offset reset, it would
+    // be the end as of the first fetch, and whatever was written in between would be skipped.
+    for (const o of offsets)
+      if (wanted.has(o.partition))
+        consumer.seek({ topic: opts.topic, partition: o.partition, offset: o.high });
   }
   const pausedOthers = offsets.map((o) => o.partition).filter((p) => !wanted.has(p));
   if (pausedOthers.length > 0) consumer.pause([{ topic: opts.topic, partitions: pausedOthers }]);

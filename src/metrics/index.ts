@@ -22,10 +22,33 @@ export interface ChariotsMetrics {
   consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   appendLatency: Histogram<string>;
   produceErrors: Counter<string>;
+  replicationLagRecords: Gauge<'dc' | 'peer'>;
+  replicationLagSeconds: Gauge<'dc' | 'peer'>;
 }
+
+/** One datacenter's lag toward one peer (see src/stages/sender/lag-view.ts). */
+export interface ReplicationLagSample {
+  dc: number;
+  peer: number;
+  records: number;
+  seconds: number;
+}
+
+type LagSource = () => Promise<ReplicationLagSample[]>;
 
 /** Sources of the deferred-records gauge (each queue instance of the process registers one). */
 const deferredSources = new Set<() => number>();
+/** Sources of the replication-lag gauges (each admin server of a replicating datacenter). */
+const lagSources = new Set<LagSource>();
+
+/** Sets a lag gauge from every source at scrape time; labels of vanished peers go away. */
+async function collectLag(gauge: Gauge<'dc' | 'peer'>, pick: (s: ReplicationLagSample) => number) {
+  gauge.reset();
+  for (const source of lagSources) {
+    for (const s of await source().catch(() => []))
+      gauge.set({ dc: String(s.dc), peer: String(s.peer) }, pick(s));
+  }
+}
 
 function create(): ChariotsMetrics {
   const registry = new Registry();
@@ -81,6 +104,24 @@ function create(): ChariotsMetrics {
       name: 'chariots_produce_errors_total',
       help: 'Produce requests the broker did not acknowledge (batching producer)',
     }),
+    replicationLagRecords: new Gauge({
+      name: 'chariots_replication_lag_records',
+      help: "This datacenter's own records not yet forwarded to a peer, by datacenter and peer",
+      labelNames: ['dc', 'peer'],
+      registers: [registry],
+      async collect() {
+        await collectLag(this, (s) => s.records);
+      },
+    }),
+    replicationLagSeconds: new Gauge({
+      name: 'chariots_replication_lag_seconds',
+      help: 'Age of the oldest own record not yet forwarded to a peer (0 when none)',
+      labelNames: ['dc', 'peer'],
+      registers: [registry],
+      async collect() {
+        await collectLag(this, (s) => s.seconds);
+      },
+    }),
   };
 }
 
@@ -101,6 +142,12 @@ export async function renderMetrics(): Promise<{ contentType: string; body: stri
 export function addDeferredSource(f: () => number): () => void {
   deferredSources.add(f);
   return () => deferredSources.delete(f);
+}
+
+/** Registers a source of the replication-lag gauges; returns its unregister function. */
+export function addReplicationLagSource(f: LagSource): () => void {
+  lagSources.add(f);
+  return () => lagSources.delete(f);
 }
 
 /** A batch of `highWatermark`'s partition was processed up to `lastOffset`: set the lag. */

@@ -1,4 +1,11 @@
-import { addDeferredSource, metrics, observeAppendLatency, recordLag, renderMetrics } from '.';
+import {
+  addDeferredSource,
+  addReplicationLagSource,
+  metrics,
+  observeAppendLatency,
+  recordLag,
+  renderMetrics,
+} from '.';
 
 describe('metrics', () => {
   it('is one registry per process with the default process metrics', async () => {
@@ -15,6 +22,8 @@ describe('metrics', () => {
       'chariots_consumer_lag',
       'chariots_append_latency_seconds',
       'chariots_produce_errors_total',
+      'chariots_replication_lag_records',
+      'chariots_replication_lag_seconds',
     ])
       expect(body).toContain(`# TYPE ${name}`);
   });
@@ -47,5 +56,28 @@ describe('metrics', () => {
     expect(body).toMatch(/^chariots_append_latency_seconds_sum 1$/m);
     expect(body).toMatch(/^chariots_append_latency_seconds_bucket\{le="0.5"\} 0$/m);
     expect(body).toMatch(/^chariots_append_latency_seconds_bucket\{le="1"\} 1$/m);
+  });
+
+  it('reads the replication lag per datacenter and peer at scrape time', async () => {
+    let records = 12;
+    const remove = addReplicationLagSource(async () => [
+      { dc: 1, peer: 2, records, seconds: 3.5 },
+      { dc: 1, peer: 3, records: 0, seconds: 0 },
+    ]);
+    let body = (await renderMetrics()).body;
+    expect(body).toMatch(/^chariots_replication_lag_records\{dc="1",peer="2"\} 12$/m);
+    expect(body).toMatch(/^chariots_replication_lag_seconds\{dc="1",peer="2"\} 3.5$/m);
+    expect(body).toMatch(/^chariots_replication_lag_records\{dc="1",peer="3"\} 0$/m);
+    records = 0;
+    body = (await renderMetrics()).body;
+    expect(body).toMatch(/^chariots_replication_lag_records\{dc="1",peer="2"\} 0$/m);
+    remove();
+    // A failing source and a removed one leave no stale series behind.
+    const failing = addReplicationLagSource(async () => {
+      throw new Error('broker down');
+    });
+    body = (await renderMetrics()).body;
+    expect(body).not.toContain('chariots_replication_lag_records{');
+    failing();
   });
 });

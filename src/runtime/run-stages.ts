@@ -5,7 +5,8 @@ import { BrokerProbe, createKafkaClient, topicNames } from '../kafka';
 import { rootLogger, type Logger } from '../logger';
 import type { StageContext, StageHandle, StageName } from '../stages/types';
 import { ChariotsError } from '../errors';
-import { startAdminServer, startStageHeartbeats, type AdminServer } from '../http/admin';
+import { startAdminServer, type AdminServer } from '../http/admin';
+import { startStageHeartbeats } from '../http/heartbeats';
 
 type StageModule = { start(ctx: StageContext): Promise<StageHandle> };
 
@@ -80,6 +81,7 @@ export async function runStages(
     const adminOpts = { config, kafka, topics: context.topics, health, logger };
     stopBeats = await startStageHeartbeats(adminOpts, handles);
     if (config.http.adminEnabled) admin = await startAdminServer(adminOpts);
+    if (admin?.url) context.shared!.adminUrl = admin.url;
   } catch (e) {
     await closeAll();
     throw e;

@@ -19,6 +19,8 @@ export interface SharedServices {
   stages?: readonly StageName[];
   /** Set by an in-process maintainer; the batcher then serves the read API from it. */
   flstore?: StoreReader;
+  /** This process's admin view (set once it listens); the dashboard proxies it. */
+  adminUrl?: string;
 }
 
 export interface StageHandle {

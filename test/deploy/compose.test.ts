@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { buildProgram } from '../../src/cli';
+import { loadConfig, topicPrefix } from '../../src/config/load';
+import { parsePeer } from '../../src/stages/sender/peers';
 import { STAGE_NAMES } from '../../src/stages/types';
 
 const root = join(__dirname, '..', '..');
@@ -33,9 +35,16 @@ dropIds(schema);
 interface Service {
   image?: string;
   command?: string[];
+  environment?: Record<string, string>;
 }
 
-describe.each(['deploy/docker-compose.yaml', 'deploy/docker-stack.yaml'])('%s', (file) => {
+const FILES = [
+  'deploy/docker-compose.yaml',
+  'deploy/docker-stack.yaml',
+  'deploy/docker-compose.multi-dc.yaml',
+];
+
+describe.each(FILES)('%s', (file) => {
   const doc = parse(readFileSync(join(root, file), 'utf8'), { merge: true }) as {
     services: Record<string, Service>;
   };
@@ -68,5 +77,45 @@ describe.each(['deploy/docker-compose.yaml', 'deploy/docker-stack.yaml'])('%s', 
     );
     for (const stage of ['batcher', 'filter', 'queue', 'sequencer', 'maintainer'])
       expect(started).toContain(stage);
+  });
+});
+
+describe('deploy/docker-compose.multi-dc.yaml: two datacenters', () => {
+  const doc = parse(readFileSync(join(root, 'deploy/docker-compose.multi-dc.yaml'), 'utf8'), {
+    merge: true,
+  }) as { services: Record<string, Service> };
+  const chariots = Object.entries(doc.services).filter(([, s]) => s.image?.startsWith('chariots'));
+  const brokerOf = (service: string) => `${service}:9092`;
+
+  it('gives every chariots service a valid config of its own datacenter, on its own cluster', () => {
+    const byDc = new Map<number, Set<string>>();
+    for (const [name, s] of chariots) {
+      const config = loadConfig({ env: s.environment ?? {} });
+      const dc = Number(/-(\d+)$/.exec(name)?.[1]);
+      expect([name, config.dcId]).toEqual([name, dc]);
+      expect([name, config.kafka.brokers]).toEqual([name, [brokerOf(`redpanda-${dc}`)]]);
+      expect(doc.services[`redpanda-${dc}`]).toBeDefined();
+      if (s.command?.[0] === 'start')
+        byDc.set(dc, new Set([...(byDc.get(dc) ?? []), ...s.command.slice(1)]));
+    }
+    expect([...byDc.keys()].sort()).toEqual([1, 2]);
+    for (const stages of byDc.values())
+      for (const stage of ['batcher', 'filter', 'queue', 'sequencer', 'maintainer', 'sender'])
+        expect(stages).toContain(stage);
+  });
+
+  it("points each datacenter's sender at the other datacenter's cluster and topics", () => {
+    for (const [name, s] of chariots) {
+      const config = loadConfig({ env: s.environment ?? {} });
+      const peers = config.replication.peers.map((p) => parsePeer(p, config.dcId));
+      const other = 3 - config.dcId;
+      expect([name, peers]).toEqual([
+        name,
+        [{ dcId: other, topicPrefix: `dc${other}.`, brokers: [brokerOf(`redpanda-${other}`)] }],
+      ]);
+      // The peer's topics are where its own stages look for them (the default prefix).
+      const peerService = chariots.find(([n]) => n === `filter-${other}`)![1];
+      expect(topicPrefix(loadConfig({ env: peerService.environment ?? {} }))).toBe(`dc${other}.`);
+    }
   });
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createKafkaClient, readToEnd, topicNames } from '../../kafka';
 import { rootLogger } from '../../logger';
 import { decodeLog, type LogRecord } from '../../record';
+import { parsePeer } from '../../stages/sender/peers';
 import { summaryLine, verifyLogs } from '../../verify/causal-check';
 import { addConfigFlags, configFromFlags } from '../config-flags';
 
@@ -14,7 +15,7 @@ export function registerVerify(program: Command): void {
       )
       .requiredOption(
         '--dcs <list>',
-        'datacenters as <dcId>@<topicPrefix>, comma separated, e.g. 1@dc1.,2@dc2.',
+        'datacenters as <dcId>@<topicPrefix>[@<host:port>;…] (their own cluster), comma separated, e.g. 1@dc1.,2@dc2.@kafka-2:9092',
       )
       .option('--json', 'print the full report as JSON'),
   ).action(async (opts: Record<string, unknown>) => {
@@ -22,16 +23,21 @@ export function registerVerify(program: Command): void {
     const kafka = createKafkaClient(config.kafka, rootLogger);
     const logs = [];
     for (const spec of String(opts.dcs).split(',').filter(Boolean)) {
-      const [id, prefix] = spec.split('@');
+      // The peer syntax of replication.peers: a datacenter on its own cluster names its brokers.
+      const dc = parsePeer(spec, 0);
+      const client =
+        dc.brokers.length > 0
+          ? createKafkaClient({ ...config.kafka, brokers: dc.brokers }, rootLogger)
+          : kafka;
       const records: LogRecord[] = [];
-      await readToEnd(kafka, {
-        topic: topicNames(prefix || `dc${id}.`).log,
+      await readToEnd(client, {
+        topic: topicNames(dc.topicPrefix).log,
         logger: rootLogger,
         onBatch: (b) => {
           for (const m of b.messages) if (m.value) records.push(decodeLog(m.value));
         },
       });
-      logs.push({ dcId: Number(id), records });
+      logs.push({ dcId: dc.dcId, records });
     }
     const report = verifyLogs(logs);
     process.stdout.write(

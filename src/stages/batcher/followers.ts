@@ -20,6 +20,9 @@ export function followChangelog<T>(
       for (const m of b.messages) {
         if (!m.key) continue;
         const key = m.key.toString('utf8');
+        // A control entry of the stage that owns the changelog (never a record id, which
+        // cannot contain control characters), e.g. the queue's input offset.
+        if (key.charCodeAt(0) < 0x20) continue;
         if (m.value === null) view.delete(key);
         else view.set(key, parse(key, m.value));
       }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
 import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
-import { addReadRoutes } from '../../http/reads';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
 import { ChangelogView } from './changelog-view';
@@ -13,9 +12,10 @@ import {
   type DeadLetterEntry,
   type DeferredEntry,
 } from './entries';
-import { followChangelog, followLogForWaiters } from './followers';
+import { followChangelog } from './followers';
+import { LogWaiterFeed } from './log-waiter-feed';
 import { redriveMessages } from './redrive';
-import { registerBatcherRoutes } from './routes';
+import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
 import { ProducerSink, type RecordSink } from './sink';
 import { metrics } from '../../metrics';
 import { TcpIngest } from './tcp';
@@ -86,9 +86,10 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     const waiters = new AppendWaiters();
     const deferred = new ChangelogView<DeferredEntry>();
     const deadletter = new ChangelogView<DeadLetterEntry>();
+    const waitFeed = new LogWaiterFeed(kafka, topics.log, waiters, logger);
+    cleanup.push(() => waitFeed.close());
     followers.push(
       ...(await Promise.all([
-        followLogForWaiters(kafka, topics.log, waiters, logger),
         followChangelog(kafka, topics.deferred, deferred, parseDeferredEntry, logger),
         followChangelog(kafka, topics.deadletter, deadletter, parseDeadLetterEntry, logger),
       ])),
@@ -100,6 +101,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       bodyLimitBytes: config.http.bodyLimitBytes,
       auth: authFromConfig(config, logger),
       clients: clientLimits(config.http),
+      openapi: BATCHER_OPENAPI,
     });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
     // its crashed predecessor left open; host + HTTP port is unique per running instance.
@@ -117,6 +119,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     await registerBatcherRoutes(app, {
       sink,
       waiters,
+      waitReady: () => waitFeed.ready(),
       dcId: config.dcId,
       limits: config.record,
       waitTimeoutMs: config.batcher.waitTimeoutMs,
@@ -125,9 +128,9 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       deferred,
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),
+      store: ctx.shared?.flstore,
+      adminUrl: () => ctx.shared?.adminUrl,
     });
-    // An in-process maintainer (chariots dev): serve the read API from its store.
-    if (ctx.shared?.flstore) await addReadRoutes(app, ctx.shared.flstore);
     if (config.http.enabled) {
       await app.listen({ host: config.http.host, port: config.http.port });
     } else {

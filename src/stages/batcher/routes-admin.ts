@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError, ValidationError } from '../../errors';
+import { errorResponses } from '../../http/schemas';
 import type { ChangelogView } from './changelog-view';
 import type { DeadLetterEntry, DeferredEntry } from './entries';
 
@@ -36,13 +37,13 @@ function pageQuery(query: unknown): { limit: number; after?: string } {
  * so an entry produced a moment ago may take a fetch interval to show up.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
-  app.get('/deferred', async (req) => {
+  app.get('/deferred', { schema: listSchema('deferred') }, async (req) => {
     const { limit, after } = pageQuery(req.query);
     const { items, next } = deps.deferred.page(limit, after);
     return { deferred: items, count: deps.deferred.size, next };
   });
 
-  app.get('/deadletter', async (req) => {
+  app.get('/deadletter', { schema: listSchema('deadletter') }, async (req) => {
     const { limit, after } = pageQuery(req.query);
     const { items, next } = deps.deadletter.page(limit, after);
     return { deadletter: items, count: deps.deadletter.size, next };
@@ -50,7 +51,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   // Concurrent retries of one id share one re-drive, so a double click re-drives once.
   const inFlight = new Map<string, Promise<void>>();
-  app.post<{ Params: { id: string } }>('/deadletter/:id/retry', async (req) => {
+  app.post<{ Params: { id: string } }>('/deadletter/:id/retry', { schema: RETRY }, async (req) => {
     const { id } = req.params;
     let running = inFlight.get(id);
     if (!running) {
@@ -77,3 +78,89 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     return { id, redriven: true };
   });
 }
+
+const ingestRecord = {
+  type: 'object',
+  nullable: true,
+  description:
+    'The record as taken in (uint64s as decimal strings); null when it never was a valid record',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    host: { type: 'integer' },
+    seed: { type: 'string' },
+    prehash: { type: 'array', items: { type: 'string' } },
+    parent: { type: 'array', items: { type: 'string' } },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    receivedAt: { type: 'string' },
+  },
+};
+
+const ENTRY = {
+  deferred: {
+    type: 'object',
+    required: ['id', 'record', 'missing', 'deadline'],
+    properties: {
+      id: { type: 'string' },
+      record: ingestRecord,
+      missing: { type: 'array', items: { type: 'string' }, description: 'What it waits for' },
+      deadline: { type: 'string', nullable: true, description: 'When it is dead-lettered' },
+    },
+  },
+  deadletter: {
+    type: 'object',
+    required: ['id', 'record', 'reason', 'code', 'missing', 'deadAt'],
+    properties: {
+      id: { type: 'string' },
+      record: ingestRecord,
+      reason: { type: 'string' },
+      code: { type: 'string' },
+      missing: { type: 'array', items: { type: 'string' } },
+      deadAt: { type: 'string', nullable: true },
+      raw: { type: 'string', description: 'The undecodable original, truncated' },
+    },
+  },
+};
+
+function listSchema(kind: 'deferred' | 'deadletter') {
+  return {
+    summary:
+      kind === 'deferred'
+        ? 'Records waiting for their prerequisites'
+        : 'Records that gave up waiting or were invalid',
+    tags: ['waiting'],
+    querystring: {
+      type: 'object',
+      properties: {
+        limit: { type: 'string', pattern: '^[0-9]+$', description: `1..${MAX_LIMIT}` },
+        after: { type: 'string', description: 'The id the previous page ended with (`next`)' },
+      },
+    },
+    response: {
+      200: {
+        type: 'object',
+        required: [kind, 'count'],
+        properties: {
+          [kind]: { type: 'array', items: ENTRY[kind] },
+          count: { type: 'integer', description: 'All entries, not only this page' },
+          next: { type: 'string', nullable: true, description: 'The `after` of the next page' },
+        },
+      },
+      ...errorResponses(400),
+    },
+  };
+}
+
+const RETRY = {
+  summary: 'Re-drive a dead-lettered record into the pipeline',
+  tags: ['waiting'],
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+  response: {
+    200: {
+      type: 'object',
+      required: ['id', 'redriven'],
+      properties: { id: { type: 'string' }, redriven: { type: 'boolean', enum: [true] } },
+    },
+    ...errorResponses(400, 404, 503),
+  },
+};

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError, ValidationError } from '../../errors';
 import { rawBody } from '../../http/raw-body';
+import { errorBody, errorResponses, recordInput } from '../../http/schemas';
 import { normalizeRecord, type IngestRecord, type RecordLimits } from '../../record';
 import { admissionHook } from './admission';
 import { toIngest } from './assign';
@@ -12,6 +13,8 @@ export interface AppendRouteDeps {
   sink: RecordSink;
   /** Absent: `?wait=appended` is refused (no log follower, e.g. in unit tests). */
   waiters?: AppendWaiters;
+  /** Resolves once the log is being followed (records produced afterwards will be seen). */
+  waitReady?: () => Promise<void>;
   dcId: number;
   limits: RecordLimits;
   waitTimeoutMs: number;
@@ -65,7 +68,7 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
         ]
       : [];
 
-  app.post('/record', { onRequest }, async (req) => {
+  app.post('/record', { onRequest, schema: POST_RECORD }, async (req) => {
     const { wait, timeoutMs } = waitQuery(req.query, deps.waitTimeoutMs);
     if (wait && !deps.waiters)
       throw new ChariotsError(
@@ -73,6 +76,7 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
         'wait=appended is not available on this instance',
       );
     const rec = toIngest(normalizeRecord(parseOne(rawBody(req.body)), 'http', limits), dcId);
+    if (wait) await deps.waitReady?.();
     // Registered before producing: the append may be seen before the produce call returns.
     const waiter = wait ? deps.waiters?.register(rec.id, timeoutMs) : undefined;
     try {
@@ -87,7 +91,7 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
     return { id: rec.id, lid: await waiter.appended };
   });
 
-  app.post('/records', { onRequest }, async (req) => {
+  app.post('/records', { onRequest, schema: POST_RECORDS }, async (req) => {
     const items = parseMany(rawBody(req.body), req.headers['content-type']);
     const results: Result[] = new Array(items.length);
     const valid: IngestRecord[] = [];
@@ -117,3 +121,63 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
     return { results, accepted, rejected: items.length - accepted };
   });
 }
+
+const APPEND_ERRORS = errorResponses(400, 413, 415, 429, 503);
+
+const POST_RECORD = {
+  summary: 'Append one record',
+  description:
+    'Answers once the broker has durably accepted the record; with `wait=appended`, once it is in the log, with its LId.',
+  tags: ['append'],
+  querystring: {
+    type: 'object',
+    properties: {
+      wait: { type: 'string', enum: ['accepted', 'appended'], default: 'accepted' },
+      timeout: { type: 'string', pattern: '^[0-9]+$', description: 'ms, with wait=appended' },
+    },
+  },
+  body: { content: { 'application/json': { schema: recordInput } } },
+  response: {
+    200: {
+      description: 'Accepted (and appended, with `lid`, when wait=appended)',
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'string' }, lid: { type: 'integer', minimum: 1 } },
+    },
+    ...APPEND_ERRORS,
+    ...errorResponses(504),
+  },
+};
+
+const POST_RECORDS = {
+  summary: 'Append many records (JSON array or NDJSON)',
+  description:
+    'Each item is accepted or refused on its own; `results` is in the order of the items.',
+  tags: ['append'],
+  body: {
+    content: {
+      'application/json': { schema: { type: 'array', items: recordInput } },
+      'application/x-ndjson': { schema: { type: 'string', description: 'one record per line' } },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['results', 'accepted', 'rejected'],
+      properties: {
+        results: {
+          type: 'array',
+          items: {
+            oneOf: [
+              { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+              errorBody,
+            ],
+          },
+        },
+        accepted: { type: 'integer' },
+        rejected: { type: 'integer' },
+      },
+    },
+    ...APPEND_ERRORS,
+  },
+};

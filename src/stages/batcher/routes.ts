@@ -1,13 +1,29 @@
 import type { FastifyInstance } from 'fastify';
+import type { StoreReader } from '../../flstore/types';
 import { acceptRawBodies } from '../../http/raw-body';
+import { addReadRoutes } from '../../http/reads';
+import { registerUiRoutes } from '../../http/ui';
 import { registerAdminRoutes, type AdminRouteDeps } from './routes-admin';
 import { registerAppendRoutes, type AppendRouteDeps } from './routes-append';
 
-export type BatcherRouteDeps = AppendRouteDeps & AdminRouteDeps;
+export const BATCHER_OPENAPI = {
+  title: 'Chariots HTTP API',
+  description:
+    'A causally ordered shared log on Kafka. Records, prerequisites and errors: README.md and SPEC §1.',
+};
+
+export type BatcherRouteDeps = AppendRouteDeps &
+  AdminRouteDeps & {
+    /** An in-process maintainer's store (chariots dev): the batcher then serves the reads. */
+    store?: StoreReader;
+    /** This process's admin view, proxied for the dashboard. */
+    adminUrl?: () => string | undefined;
+  };
 
 /**
- * The batcher's HTTP API, in its own encapsulated context: its raw-body parsers must not
- * change how other routes of the same app (health, readiness, other stages') parse bodies.
+ * Every route the batcher serves besides createApp's own (one place, so the OpenAPI
+ * coverage test sees exactly what runs). The append and admin routes are in their own
+ * encapsulated context: their raw-body parsers must not change how other routes parse.
  */
 export async function registerBatcherRoutes(
   app: FastifyInstance,
@@ -18,4 +34,8 @@ export async function registerBatcherRoutes(
     registerAppendRoutes(scope, deps);
     registerAdminRoutes(scope, deps);
   });
+  await app.register(async (scope) =>
+    registerUiRoutes(scope, { adminUrl: deps.adminUrl ?? (() => undefined) }),
+  );
+  if (deps.store) await addReadRoutes(app, deps.store);
 }

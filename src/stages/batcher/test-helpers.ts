@@ -3,10 +3,11 @@ import { loadConfig } from '../../config/load';
 import { ChariotsError } from '../../errors';
 import { Health } from '../../health';
 import { createApp } from '../../http/app';
+import type { StoreReader } from '../../flstore/types';
 import type { IngestRecord } from '../../record';
 import { ChangelogView } from './changelog-view';
 import type { DeadLetterEntry, DeferredEntry } from './entries';
-import { registerBatcherRoutes } from './routes';
+import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
 import type { AppendOutcome, RecordSink } from './sink';
 import { AppendWaiters } from './waiters';
 
@@ -40,7 +41,15 @@ export class MemorySink implements RecordSink {
 
 /** The batcher's routes on a real fastify app, with in-memory dependencies (no broker). */
 export async function buildTestApp(
-  overrides: { bodyLimitBytes?: number; maxInflightBodyBytes?: number } = {},
+  overrides: {
+    bodyLimitBytes?: number;
+    maxInflightBodyBytes?: number;
+    /** The batcher's own OpenAPI setup (and an onRoute hook that sees every route). */
+    openapi?: boolean;
+    onRoute?: (r: { method: string | string[]; url: string; schema?: unknown }) => void;
+    store?: StoreReader;
+    adminUrl?: () => string | undefined;
+  } = {},
 ) {
   const config = loadConfig({ env: {}, overrides: { dcId: 3 } });
   const sink = new MemorySink();
@@ -52,7 +61,9 @@ export async function buildTestApp(
     logger: pino({ level: 'silent' }),
     health: new Health(),
     bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
+    openapi: overrides.openapi ? BATCHER_OPENAPI : undefined,
   });
+  if (overrides.onRoute) app.addHook('onRoute', overrides.onRoute);
   await registerBatcherRoutes(app, {
     sink,
     waiters,
@@ -66,6 +77,8 @@ export async function buildTestApp(
     redrive: async (e) => {
       redriven.push(e);
     },
+    store: overrides.store,
+    adminUrl: overrides.adminUrl,
   });
   await app.ready();
   return { app, sink, waiters, deferred, deadletter, redriven, config };

@@ -3,11 +3,13 @@ import { readToEnd, TransactionalStage, type InMessage } from '../../kafka';
 import { decodeIngest, encodeIngest, type IngestRecord } from '../../record';
 import { metrics, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
+import { applyDedupMessage, dedupMessages } from './dedup-changelog';
 import { DedupWindow } from './dedup-window';
 
 /**
  * The filter lets each record id through once per dedup window (default 24 h). Its state,
- * per ingest partition, is the `dedup` changelog (key = id, value = first-seen ms), written
+ * per ingest partition, is the `dedup` changelog (dedup-changelog.ts: the ids admitted by
+ * each transaction), written
  * in the same transaction as the forwarded record and the input offset, so after a crash or
  * rebalance the rebuilt window is exactly what was committed. Output keeps the partition:
  * filtered partition N = ingest partition N (so a seed's records stay in one queue
@@ -50,12 +52,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         partitions: [partition],
         logger,
         onBatch: (b) => {
-          for (const m of b.messages) {
-            if (!m.key) continue;
-            const id = m.key.toString();
-            if (m.value === null) w.delete(id);
-            else w.add(id, Number(m.value.toString()));
-          }
+          for (const m of b.messages) applyDedupMessage(w, m.key, m.value);
         },
       });
       w.expire(now);
@@ -103,16 +100,22 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           continue;
         }
         admitted.set(rec.id, now);
-        tx.send(
-          {
-            topic: ctx.topics.filtered,
-            partition: batch.partition,
-            key: rec.seed,
-            value: encodeIngest(rec),
-          },
-          { topic: ctx.topics.dedup, partition: batch.partition, key: rec.id, value: String(now) },
-        );
+        tx.send({
+          topic: ctx.topics.filtered,
+          partition: batch.partition,
+          key: rec.seed,
+          value: encodeIngest(rec),
+        });
       }
+      tx.send(
+        ...dedupMessages(
+          ctx.topics.dedup,
+          batch.partition,
+          batch.messages[batch.messages.length - 1].offset,
+          [...admitted.keys()],
+          now,
+        ),
+      );
       if (dropped > 0)
         logger.debug({ partition: batch.partition, dropped }, 'duplicate ids dropped');
       tx.onCommit(() => {

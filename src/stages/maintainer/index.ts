@@ -4,7 +4,7 @@ import { topicPrefix } from '../../config/load';
 import { FlStore } from '../../flstore';
 import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
-import { registerReadRoutes } from '../../http/reads';
+import { MAINTAINER_OPENAPI, registerReadRoutes } from '../../http/reads';
 import { followTopic, type Follower } from '../../kafka';
 import { metrics } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
@@ -84,6 +84,7 @@ export async function start(ctx: StageContext): Promise<MaintainerHandle> {
         bodyLimitBytes: config.http.bodyLimitBytes,
         auth: authFromConfig(config, logger),
         clients: clientLimits(config.http),
+        openapi: MAINTAINER_OPENAPI,
       });
       await app.register(registerReadRoutes, { store });
       await app.listen({ host: config.http.host, port: m.port });

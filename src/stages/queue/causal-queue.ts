@@ -5,7 +5,7 @@ import { ReleaseBatch } from './cascade';
 import { DeferredSet, type DeferredEntry } from './deferred-set';
 import { InFlight } from './in-flight';
 import { LogIndex, prerequisitesOf } from './prerequisites';
-import { deadLetterValue, deferredValue } from './values';
+import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
 
 export interface CausalQueueTopics {
   released: string;
@@ -102,7 +102,11 @@ export class CausalQueue {
         rb.release(record);
         continue;
       }
-      const deadline = this.deferTimeoutMs > 0 ? now + this.deferTimeoutMs : null;
+      // A replicated record is already in its origin's log: dead-lettering it here would
+      // leave this log without it forever (and every later record of that origin behind
+      // it). It waits as long as the peers take to deliver what it needs (a sender stopped
+      // for an hour, a relay holding one message back).
+      const deadline = this.deferTimeoutMs > 0 && !record.remote ? now + this.deferTimeoutMs : null;
       toDefer.push({ record, deadline });
       tx.send({
         topic: this.topics.deferred,
@@ -112,6 +116,15 @@ export class CausalQueue {
       });
     }
     this.emit(tx, rb);
+    // Where this partition's queue stands, in the same transaction (see INPUT_OFFSET_KEY).
+    const last = batch.messages[batch.messages.length - 1];
+    if (last)
+      tx.send({
+        topic: this.topics.deferred,
+        partition: batch.partition,
+        key: INPUT_OFFSET_KEY,
+        value: last.offset,
+      });
     tx.onCommit(() => {
       for (const d of toDefer) this.defer(d.record, batch.partition, d.deadline);
     });
@@ -134,8 +147,8 @@ export class CausalQueue {
   onLog(records: LogRecord[]): void {
     const ready: DeferredEntry[] = [];
     for (const r of records) {
-      this.inFlight.remove(r.id);
-      for (const k of this.index.add(r)) {
+      const known = this.inFlight.remove(r.id);
+      for (const k of this.index.add(r, known)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
           if ([...e.missing].every((m) => this.inFlight.has(m))) ready.push(e);

@@ -24,16 +24,20 @@ export class InFlight {
     return keys;
   }
 
-  /** The record reached the log: the log index answers for it from now on. */
-  remove(id: string): void {
+  /**
+   * The record reached the log: the log index answers for it from now on. Returns what it
+   * provided (so the index need not hash its tags again), or undefined if it was not ours.
+   */
+  remove(id: string): PrereqKey[] | undefined {
     const keys = this.byId.get(id);
-    if (!keys) return;
+    if (!keys) return undefined;
     this.byId.delete(id);
     for (const k of keys) {
       const n = (this.keys.get(k) ?? 1) - 1;
       if (n <= 0) this.keys.delete(k);
       else this.keys.set(k, n);
     }
+    return keys;
   }
 
   has(k: PrereqKey): boolean {

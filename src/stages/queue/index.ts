@@ -3,7 +3,7 @@ import { addDeferredSource, metrics, recordLag } from '../../metrics';
 import { decodeLog, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
 import { CausalQueue } from './causal-queue';
-import { parseDeferredValue } from './values';
+import { INPUT_OFFSET_KEY, parseDeferredValue } from './values';
 
 /**
  * The causal queue stage (decisions in causal-queue.ts). A record is released to the
@@ -71,6 +71,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
       const restored = new Map<string, { record: IngestRecord; deadline: number | null }>();
+      let resume: bigint | undefined;
       await readToEnd(ctx.kafka, {
         topic: ctx.topics.deferred,
         partitions: [partition],
@@ -78,14 +79,20 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         onBatch: (b) => {
           for (const m of b.messages) {
             if (!m.key) continue;
-            if (m.value === null) restored.delete(m.key.toString());
-            else restored.set(m.key.toString(), parseDeferredValue(m.value));
+            const key = m.key.toString();
+            if (key === INPUT_OFFSET_KEY) {
+              if (m.value) resume = BigInt(m.value.toString()) + 1n;
+            } else if (m.value === null) restored.delete(key);
+            else restored.set(key, parseDeferredValue(m.value));
           }
         },
       });
+      // A replicated record never expires (see CausalQueue.processBatch), even if an older
+      // version wrote a deadline into the changelog.
       for (const { record, deadline } of restored.values())
-        queue.defer(record, partition, deadline);
+        queue.defer(record, partition, record.remote ? null : deadline);
       logger.info({ partition, deferred: restored.size }, 'deferred records restored');
+      return resume;
     },
     onRevoke: (partition) => queue.forgetPartition(partition),
     process: (batch, tx) => {

@@ -35,9 +35,12 @@ export function providedBeforeSequencing(r: IngestRecord): PrereqKey[] {
   return keys;
 }
 
-/** What a record in the log provides to records that wait for it. */
-export function providedBy(r: LogRecord): PrereqKey[] {
-  const keys = providedBeforeSequencing(r);
+/**
+ * What a record in the log provides to records that wait for it. `before` = its
+ * providedBeforeSequencing keys when already known (hashing every tag again is the costly part).
+ */
+export function providedBy(r: LogRecord, before?: readonly PrereqKey[]): PrereqKey[] {
+  const keys = before ? [...before] : providedBeforeSequencing(r);
   if (!r.remote) keys.push(`t:${r.host}:${r.toid}`);
   return keys;
 }
@@ -51,12 +54,12 @@ export class LogIndex {
   private readonly maxToid = new Map<number, number>();
   lastLid = 0;
 
-  /** Adds a log record; returns the keys it newly satisfies. */
-  add(r: LogRecord): PrereqKey[] {
+  /** Adds a log record; returns the keys it newly satisfies. `before`: see providedBy. */
+  add(r: LogRecord, before?: readonly PrereqKey[]): PrereqKey[] {
     if (r.lid <= this.lastLid) return [];
     this.lastLid = r.lid;
     const fresh: PrereqKey[] = [];
-    for (const k of providedBy(r)) {
+    for (const k of providedBy(r, before)) {
       if (k.startsWith('t:')) {
         if ((this.maxToid.get(r.host) ?? 0) < r.toid) this.maxToid.set(r.host, r.toid);
         fresh.push(k);

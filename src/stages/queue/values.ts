@@ -8,6 +8,13 @@ import type { PrereqKey } from './prerequisites';
  *   deferred:   {"record":<IngestRecord>,"deadline":ISO|null,"missing":[PrereqKey…]}
  *   deadletter: {"record":<IngestRecord>,"reason":string,"code":string,"missing":[…],"deadAt":ISO}
  */
+/**
+ * Key of the `deferred` changelog entry that holds the last input offset the partition's
+ * queue committed (value: the offset, decimal). Record ids never contain control
+ * characters, so this key is never an id; readers of the changelog skip it.
+ */
+export const INPUT_OFFSET_KEY = '\u0001input-offset';
+
 export function deferredValue(
   record: IngestRecord,
   deadline: number | null,

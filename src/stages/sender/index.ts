@@ -7,6 +7,7 @@ import {
 import { decodeLog, encodeIngest, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
 import { parsePeer, type Peer } from './peers';
+import { encodeProgress, progressAfter } from './progress';
 
 /**
  * The sender forwards this datacenter's OWN records (host = dcId; never what it received
@@ -58,6 +59,11 @@ async function startPeer(
     topic: ctx.topics.log,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     logger,
+    // What the admin view and /metrics read back as this peer's replication lag.
+    commitMetadata: (batch) => {
+      const p = progressAfter(batch.messages[batch.messages.length - 1], ctx.config.dcId);
+      return p && encodeProgress(p);
+    },
     handle: async (batch) => {
       const out: OutMessage[] = [];
       for (const m of batch.messages) {

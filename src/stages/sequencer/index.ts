@@ -5,6 +5,9 @@ import { metrics, observeAppendLatency, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { numberRecords, type NumberingState } from './numbering';
 
+/** Log message header: the `released` offset up to which the sequencer had numbered. */
+export const RELEASED_OFFSET_HEADER = 'ro';
+
 /**
  * The sequencer numbers released records 1, 2, 3, … into the log topic. The released topic
  * has ONE partition, so the consumer group gives it to exactly one instance; others are hot
@@ -28,8 +31,11 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     logger,
     onAssign: async () => {
       const last = await readLastMessage(ctx.kafka, ctx.topics.log, 0, logger);
+      let resume: bigint | undefined;
       if (!last?.value) state = { lastLid: 0, clock: {} };
       else {
+        if (last.headers[RELEASED_OFFSET_HEADER])
+          resume = BigInt(last.headers[RELEASED_OFFSET_HEADER]) + 1n;
         const rec = decodeLog(last.value);
         const clock = last.headers.vc
           ? (JSON.parse(last.headers.vc) as Record<string, number>)
@@ -38,6 +44,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       }
       logger.info({ lastLid: state.lastLid, clock: state.clock }, 'sequencer active');
       metrics().logHeadLid.set({ stage: 'sequencer' }, state.lastLid);
+      return resume;
     },
     onRevoke: () => {
       state = undefined;
@@ -61,15 +68,22 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         }
       }
       const { out, next } = numberRecords(state, records, dcId, new Date().toISOString());
-      for (const { record, clock } of out) {
+      const lastOffset = batch.messages[batch.messages.length - 1].offset;
+      out.forEach(({ record, clock }, i) => {
         tx.send({
           topic: ctx.topics.log,
           partition: 0,
           key: record.id,
           value: encodeLog(record),
-          headers: { lid: String(record.lid), vc: clock },
+          headers: {
+            lid: String(record.lid),
+            vc: clock,
+            // The last record of a transaction says which released offset it covers: on
+            // takeover that wins over a committed group offset that lags (see transactional.ts).
+            ...(i === out.length - 1 ? { [RELEASED_OFFSET_HEADER]: lastOffset } : {}),
+          },
         });
-      }
+      });
       tx.onCommit(() => {
         state = next;
         const m = metrics();

@@ -62,4 +62,19 @@ describe('LId and TOId assignment (property)', () => {
     numberRecords(state, [rec(0, 1)], 1, 'now');
     expect(state).toEqual({ lastLid: 1, clock: { '1': 1 } });
   });
+
+  it('drops a replicated record whose TOId the log already holds (a copy that came another way)', () => {
+    const { out, next } = numberRecords(
+      { lastLid: 5, clock: { '1': 2, '2': 6 } },
+      [rec(0, 2, 6), rec(1, 2, 7), rec(2, 2, 7), rec(3, 1), rec(4, 2, 8)],
+      1,
+      'now',
+    );
+    expect(out.map((o) => [o.record.id, o.record.lid, o.record.toid])).toEqual([
+      ['r1', 6, 7],
+      ['r3', 7, 3],
+      ['r4', 8, 8],
+    ]);
+    expect(next).toEqual({ lastLid: 8, clock: { '1': 3, '2': 8 } });
+  });
 });

@@ -11,6 +11,7 @@ export interface NumberingState {
 /**
  * Gives each released record the next LId, and a TOId: local records (host = this dc) take
  * the next local TOId; records from another origin keep the TOId their origin gave them.
+ * A replicated record whose TOId the log already holds is dropped (see below).
  * Pure: returns the records and the state after them; the caller adopts the new state only
  * once the transaction that writes the records has committed.
  */
@@ -25,6 +26,10 @@ export function numberRecords(
   const out: Array<{ record: LogRecord; clock: string }> = [];
   for (const r of records) {
     const origin = String(r.host);
+    // The log already holds this TOId of that origin: a second copy of a replicated record
+    // that travelled another way (another ingest partition, so another dedup window and
+    // another queue partition). Only this single writer sees every copy, so it drops it.
+    if (r.remote && r.remote.toid <= (clock[origin] ?? 0)) continue;
     let toid: number;
     // A replicated record keeps the TOId its origin gave it; a local one takes the next.
     if (r.host !== dcId && r.remote) toid = r.remote.toid;

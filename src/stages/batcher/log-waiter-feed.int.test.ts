@@ -1,0 +1,47 @@
+import { testEnvironment, testLogger } from '../../../test/helpers/cluster';
+import { BatchingProducer } from '../../kafka';
+import { encodeLog } from '../../record';
+import { makeRecord } from '../../flstore/test-records';
+import { LogWaiterFeed } from './log-waiter-feed';
+import { AppendWaiters } from './waiters';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('LogWaiterFeed (the log follower behind ?wait=appended)', () => {
+  it('follows the log only while it is used, and never misses a record produced after ready()', async () => {
+    const env = await testEnvironment('waitfeed');
+    const producer = new BatchingProducer(env.kafka, {
+      lingerMs: 1,
+      maxBatchMessages: 100,
+      maxPending: 1000,
+      logger: testLogger,
+    });
+    await producer.connect();
+    const waiters = new AppendWaiters();
+    const feed = new LogWaiterFeed(env.kafka, env.topics.log, waiters, testLogger, 1500);
+    const append = (lid: number) => {
+      const record = makeRecord(lid);
+      return producer.send({ topic: env.topics.log, key: record.id, value: encodeLog(record) });
+    };
+    try {
+      await append(1); // before anyone waits: nobody follows the log
+      expect(feed.running).toBe(false);
+
+      for (const lid of [2, 3]) {
+        // The produce right after ready(): the record must be seen even though the
+        // follower's group is still joining (its start offset was fixed by ready()).
+        await feed.ready();
+        const w = waiters.register(`id-${lid}`, 20_000);
+        await append(lid);
+        await expect(w.appended).resolves.toBe(lid);
+        expect(feed.running).toBe(true);
+        // Idle for longer than idleMs with no waiter: the follower stops.
+        for (let i = 0; i < 40 && feed.running; i++) await sleep(250);
+        expect(feed.running).toBe(false);
+      }
+    } finally {
+      await feed.close();
+      await producer.close();
+    }
+  }, 90_000);
+});
