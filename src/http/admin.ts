@@ -11,7 +11,7 @@ import {
   type TopicRole,
 } from '../kafka';
 import type { Logger } from '../logger';
-import type { StageHandle, StageName } from '../stages/types';
+import type { StageName } from '../stages/types';
 import { addReplicationLagSource } from '../metrics';
 import { ReplicationLagView, type ReplicationPeerLag } from '../stages/sender/lag-view';
 import { parsePeer } from '../stages/sender/peers';
