@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   // flstore: a stored record fails its checksum, or the log topic skips an LId
   CHARIOTS_ERR_CORRUPT_STORE: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_LOG_GAP: { httpStatus: 500, retriable: false },
+  // flstore: another process (a maintainer, a rebuild) writes this store directory
+  CHARIOTS_ERR_STORE_LOCKED: { httpStatus: 409, retriable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

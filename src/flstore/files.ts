@@ -8,6 +8,8 @@ export const segmentPath = (dir: string, firstLid: number) =>
   join(dir, `${String(firstLid).padStart(20, '0')}.seg`);
 export const indexPath = (dir: string, firstLid: number) =>
   join(dir, `${String(firstLid).padStart(20, '0')}.idx`);
+export const activePath = (dir: string, firstLid: number) =>
+  join(dir, `${String(firstLid).padStart(20, '0')}.act`);
 
 /** First LIds of the segments in `dir`, ascending (zero padding makes name order = LId order). */
 export async function listSegments(dir: string): Promise<number[]> {

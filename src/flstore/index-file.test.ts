@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { decodeIndexFile, encodeIndexFile, type SegmentIndexData } from './index-file';
+import { buildSegmentKeys } from './key-table';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String);
 const data: fc.Arbitrary<SegmentIndexData> = fc
@@ -19,8 +20,8 @@ const data: fc.Arbitrary<SegmentIndexData> = fc
       firstLid: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
       segmentBytes: fc.nat(),
       lastOffset: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }).map(String),
-      positions: fc.constant(rs.map((r) => r.position)),
-      keys: fc.constant(rs.map((r) => r.keys)),
+      positions: fc.constant(Uint32Array.from(rs.map((r) => r.position))),
+      keys: fc.constant(buildSegmentKeys(rs.map((r) => r.keys))),
     }),
   );
 

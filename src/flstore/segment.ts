@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ChariotsError } from '../errors';
 import { decodeLog, type LogRecord } from '../record';
 import { readFrame } from './frame';
+import type { SegmentKeys } from './key-table';
 import { U32List } from './u32-list';
 
 /**
@@ -10,6 +11,9 @@ import { U32List } from './u32-list';
  * `[positions[i], positions[i+1])`, read with one positional read and no header round trip.
  */
 export class Segment {
+  /** Set once sealed: its key tables (the active segment's keys live in the store's maps). */
+  sealed: SegmentKeys | undefined;
+
   private constructor(
     readonly firstLid: number,
     readonly path: string,
@@ -21,14 +25,17 @@ export class Segment {
   static async open(
     path: string,
     firstLid: number,
-    positions: number[],
+    positions: ArrayLike<number>,
     endBytes: number,
     lastOffset: string,
+    sealed?: SegmentKeys,
   ): Promise<Segment> {
     // 'a+': appends always go to the end, positional reads work anywhere.
     const fh = await open(path, 'a+');
-    const list = U32List.from([...positions, endBytes]);
-    return new Segment(firstLid, path, fh, list, lastOffset);
+    const list = U32List.from(positions, endBytes, sealed ? 0 : 1024 + positions.length);
+    const seg = new Segment(firstLid, path, fh, list, lastOffset);
+    seg.sealed = sealed;
+    return seg;
   }
 
   get count(): number {

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { hashTag } from '../record';
-import { segmentPath, indexPath } from './files';
+import { activePath, segmentPath, indexPath } from './files';
+import { decodeIndexFile } from './index-file';
 import { FlStore, type FlStoreOptions } from './store';
 import { entries, makeRecord } from './test-records';
 
@@ -81,15 +82,104 @@ describe('FlStore', () => {
     await again.close();
   });
 
-  it('rebuilds missing, damaged or stale index files from the segments', async () => {
+  it('detects missing, damaged, stale and old-format index files and rebuilds them', async () => {
     await (await filled(300)).close();
-    rmSync(indexPath(dir, 1));
-    const second = readdirSync(dir).filter((f) => f.endsWith('.idx'))[0];
-    writeFileSync(join(dir, second), 'garbage');
+    const idxs = readdirSync(dir)
+      .filter((f) => f.endsWith('.idx'))
+      .sort();
+    expect(idxs.length).toBeGreaterThan(4);
+    const original = idxs.map((f) => readFileSync(join(dir, f)));
+    rmSync(join(dir, idxs[0])); // missing
+    const flipped = Buffer.from(original[1]);
+    flipped[flipped.length >> 1] ^= 0x04; // one bit flipped: the CRC catches it
+    writeFileSync(join(dir, idxs[1]), flipped);
+    writeFileSync(join(dir, idxs[2]), original[3]); // another segment's: stale
+    const v1 = Buffer.from(original[3]);
+    v1.write('FLX1', 0, 'latin1'); // the previous format (string keys): rebuilt, not misread
+    writeFileSync(join(dir, idxs[3]), v1);
     const s = await FlStore.open(opts());
     await expectContents(s, 300);
     await s.close();
-    expect(statSync(indexPath(dir, 1)).size).toBeGreaterThan(100);
+    // Rebuilt byte for byte as written when sealed, and intact.
+    idxs.forEach((f, i) => expect(readFileSync(join(dir, f))).toEqual(original[i]));
+    for (const f of idxs) expect(decodeIndexFile(readFileSync(join(dir, f)))).toBeDefined();
+  });
+
+  it('opens sealed segments from their index files alone (no segment scan at open)', async () => {
+    await (await filled(300)).close();
+    const segs = readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
+    const second = Number(segs[1].slice(0, 20));
+    // Damage a record in a sealed segment: a scan would cut the log there; the index file
+    // is still valid, so open keeps every record and only the read of that one fails.
+    const path = segmentPath(dir, second);
+    const bytes = readFileSync(path);
+    bytes[40] ^= 0x01;
+    writeFileSync(path, bytes);
+    const s = await FlStore.open(opts());
+    expect(s.lastLid()).toBe(300);
+    expect(s.stats().ids).toBe(300);
+    await expect(s.get(second)).rejects.toMatchObject({ code: 'CHARIOTS_ERR_CORRUPT_STORE' });
+    expect(await s.get(second + 1)).toEqual(makeRecord(second + 1));
+    await s.close();
+  });
+
+  it('reopens the active segment from its close-time snapshot, scanning only what follows it', async () => {
+    await (await filled(300)).close();
+    const segs = readdirSync(dir)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
+    const lastFirst = Number(segs[segs.length - 1].slice(0, 20));
+    expect(statSync(activePath(dir, lastFirst)).size).toBeGreaterThan(0);
+    // A damaged record in the middle of the active segment goes unnoticed at open: proof
+    // that the snapshot, not a scan, was used (a scan would cut the log there).
+    const path = segmentPath(dir, lastFirst);
+    const clean = readFileSync(path);
+    const bad = Buffer.from(clean);
+    bad[40] ^= 0x01;
+    writeFileSync(path, bad);
+    const s = await FlStore.open(opts());
+    expect(s.lastLid()).toBe(300);
+    await expect(s.get(lastFirst)).rejects.toMatchObject({ code: 'CHARIOTS_ERR_CORRUPT_STORE' });
+    await s.close();
+    writeFileSync(path, clean);
+
+    // A crash after more appends: the snapshot covers a prefix, the rest is scanned.
+    const live = await FlStore.open(opts());
+    await live.append(entries(301, 320));
+    const copy = mkdtempSync(join(tmpdir(), 'flstore-copy-'));
+    try {
+      for (const f of readdirSync(dir)) writeFileSync(join(copy, f), readFileSync(join(dir, f)));
+      const crashed = await FlStore.open({ ...opts(), dir: copy });
+      await expectContents(crashed, 320);
+      await crashed.close();
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+      rmSync(`${copy}.lock`, { force: true });
+    }
+    await live.close();
+  });
+
+  it('detects a damaged or stale active snapshot and scans the segment instead', async () => {
+    await (await filled(300)).close();
+    const act = readdirSync(dir).find((f) => f.endsWith('.act'))!;
+    const good = readFileSync(join(dir, act));
+    const flipped = Buffer.from(good);
+    flipped[flipped.length >> 1] ^= 0x40;
+    writeFileSync(join(dir, act), flipped);
+    let s = await FlStore.open(opts());
+    await expectContents(s, 300);
+    await s.close();
+    // Stale: the snapshot describes records the segment no longer holds in that place.
+    const seg = join(dir, act.replace('.act', '.seg'));
+    const bytes = readFileSync(seg);
+    writeFileSync(join(dir, act), good);
+    truncateSync(seg, 0);
+    writeFileSync(seg, bytes.subarray(0, bytes.length - 60));
+    s = await FlStore.open(opts());
+    await expectContents(s, 299);
+    await s.close();
   });
 
   it('refuses an LId gap or a repeat without writing anything', async () => {

@@ -1,13 +1,16 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { ChariotsError } from '../errors';
 import type { Logger } from '../logger';
-import { fnv1a64Decimal, type LogRecord } from '../record';
-import { segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
+import { fnv1a64Decimal, hashTag, type LogRecord } from '../record';
+import { encodeActiveFile } from './active-file';
+import { ActiveIndex } from './active-index';
+import { activePath, segmentPath, indexPath, syncDir, writeFileAtomic } from './files';
 import { encodeFrames, frameSize } from './frame';
 import { encodeIndexFile } from './index-file';
-import { recordKeys, type RecordKeys } from './keys';
-import { Postings } from './postings';
+import { keyHash, type KeyKind } from './key-table';
+import { recordKeys } from './keys';
 import { recoverSegments } from './recover';
+import { lockDir, type DirLock } from './lock';
 import { Segment } from './segment';
 import type { AppendEntry, FsyncPolicy, StoreQuery, StoreReader } from './types';
 import { LidWaiters } from './waiters';
@@ -19,22 +22,23 @@ export interface FlStoreOptions {
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
   logger: Logger;
+  /** Who holds the directory's lock, for the error another writer gets (default "flstore"). */
+  owner?: string;
 }
 
 /**
- * flstore: the log as segment files plus in-memory indexes (LId → position per segment, tag
- * hash → LIds, seed → LIds, id → LId) rebuilt at open from the sealed segments' index files
- * and a scan of the active segment. One writer (the maintainer) appends in LId order; any
+ * flstore: the log as segment files plus indexes (LId → position per segment; id, seed and
+ * tag hash → LIds). A sealed segment's indexes are compact sorted tables loaded as-is from
+ * its index file; the active segment's live in maps, rebuilt at open by scanning it, and
+ * become tables when it is sealed. One writer (the maintainer) appends in LId order; any
  * number of readers read concurrently. Readers only ever see records that are fully written
  * (and synced, under fsync=always).
  */
 export class FlStore implements StoreReader {
   private readonly segments: Segment[] = [];
-  /** Keys of the active segment's records, written to its index file when it is sealed. */
-  private activeKeys: RecordKeys[] = [];
-  private readonly hashes = new Postings();
-  private readonly seeds = new Postings();
-  private readonly ids = new Map<string, number>();
+  /** The active segment's indexes; sorted into tables when it is sealed. */
+  private activeIdx = new ActiveIndex(1);
+  private loaded = false;
   private last = 0;
   private lastOff = '';
   private dirty = false;
@@ -42,11 +46,27 @@ export class FlStore implements StoreReader {
   private readonly waiters = new LidWaiters();
   private closed = false;
 
-  private constructor(private readonly opts: FlStoreOptions) {}
+  private constructor(
+    private readonly opts: FlStoreOptions,
+    private readonly lock: DirLock,
+  ) {}
 
+  /** Opens (and recovers) the store; CHARIOTS_ERR_STORE_LOCKED if another process writes it. */
   static async open(opts: FlStoreOptions): Promise<FlStore> {
     await mkdir(opts.dir, { recursive: true });
-    const s = new FlStore(opts);
+    const lock = await lockDir(opts.dir, opts.owner ?? 'flstore');
+    const s = new FlStore(opts, lock);
+    try {
+      await s.load();
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private async load(): Promise<void> {
+    const { opts } = this;
     const recovered = await recoverSegments(opts.dir, opts.logger);
     for (const r of recovered) {
       const seg = await Segment.open(
@@ -55,28 +75,33 @@ export class FlStore implements StoreReader {
         r.positions,
         r.bytes,
         r.lastOffset,
+        r.sealed,
       );
-      s.segments.push(seg);
-      r.keys.forEach((k, i) => s.indexKeys(k, r.firstLid + i));
+      this.segments.push(seg);
+      if (!r.sealed && r.active) this.activeIdx = r.active;
       if (r.positions.length > 0) {
-        s.last = seg.lastLid;
-        s.lastOff = r.lastOffset;
+        this.last = seg.lastLid;
+        this.lastOff = r.lastOffset;
       }
     }
-    if (s.segments.length === 0)
-      s.segments.push(await Segment.open(segmentPath(opts.dir, 1), 1, [], 0, ''));
-    s.activeKeys = recovered.length > 0 ? recovered[recovered.length - 1].keys : [];
+    // A crash right after sealing leaves the sealed segment last: append to a new one.
+    if (this.segments.length === 0 || this.active.sealed) {
+      this.segments.push(
+        await Segment.open(segmentPath(opts.dir, this.last + 1), this.last + 1, [], 0, ''),
+      );
+      this.activeIdx = new ActiveIndex(this.last + 1);
+    }
+    this.loaded = true;
     if (opts.fsync === 'interval') {
-      s.timer = setInterval(
+      this.timer = setInterval(
         () =>
-          void s
-            .flush()
-            .catch((e: unknown) => opts.logger.error({ err: e }, 'flstore fsync failed')),
+          void this.flush().catch((e: unknown) =>
+            opts.logger.error({ err: e }, 'flstore fsync failed'),
+          ),
         opts.fsyncIntervalMs,
       );
-      s.timer.unref();
+      this.timer.unref();
     }
-    return s;
   }
 
   lastLid(): number {
@@ -88,14 +113,17 @@ export class FlStore implements StoreReader {
     return this.lastOff;
   }
 
+  /** Sizes, for tests and benchmarks: `ids` counts id entries (one per record). */
   stats() {
-    return {
-      records: this.last,
-      segments: this.segments.length,
-      hashes: this.hashes.size,
-      seeds: this.seeds.size,
-      ids: this.ids.size,
-    };
+    let ids = this.activeIdx.entries;
+    let indexBytes = this.activeIdx.bytes;
+    for (const seg of this.segments) {
+      indexBytes += 4 * seg.positions.length;
+      if (!seg.sealed) continue;
+      ids += seg.sealed.ids.length;
+      for (const t of Object.values(seg.sealed)) indexBytes += t.words.byteLength;
+    }
+    return { records: this.last, segments: this.segments.length, ids, indexBytes };
   }
 
   /**
@@ -162,11 +190,7 @@ export class FlStore implements StoreReader {
     this.dirty = this.opts.fsync !== 'always';
     const lastOffset = entries[entries.length - 1].offset;
     seg.publish(starts, at, lastOffset);
-    for (const e of entries) {
-      const k = recordKeys(e.record);
-      this.activeKeys.push(k);
-      this.indexKeys(k, e.record.lid);
-    }
+    for (const e of entries) this.activeIdx.add(recordKeys(e.record));
     this.last = entries[entries.length - 1].record.lid;
     this.lastOff = lastOffset;
   }
@@ -175,28 +199,28 @@ export class FlStore implements StoreReader {
   private async roll(): Promise<void> {
     const seg = this.active;
     await seg.sync();
-    const positions = seg.positions.toArray();
-    positions.pop();
+    const positions = Uint32Array.from(seg.positions.toArray());
+    const keys = this.activeIdx.seal();
     await writeFileAtomic(
       indexPath(this.opts.dir, seg.firstLid),
       encodeIndexFile({
         firstLid: seg.firstLid,
         segmentBytes: seg.bytes,
         lastOffset: seg.lastOffset,
-        positions,
-        keys: this.activeKeys,
+        positions: positions.subarray(0, positions.length - 1),
+        keys,
       }),
     );
     const first = this.last + 1;
-    this.segments.push(await Segment.open(segmentPath(this.opts.dir, first), first, [], 0, ''));
-    this.activeKeys = [];
+    const next = await Segment.open(segmentPath(this.opts.dir, first), first, [], 0, '');
+    // Readers switch from the maps to the tables in one step (no await in between).
+    seg.sealed = keys;
+    seg.positions.compact();
+    this.segments.push(next);
+    this.activeIdx = new ActiveIndex(first);
+    // A snapshot from an earlier close no longer describes a segment that is now sealed.
+    await rm(activePath(this.opts.dir, seg.firstLid), { force: true });
     await syncDir(this.opts.dir);
-  }
-
-  private indexKeys(k: RecordKeys, lid: number): void {
-    this.ids.set(k.id, lid);
-    this.seeds.add(k.seed, lid);
-    for (const h of k.hashes) this.hashes.add(h, lid);
   }
 
   /** Syncs the active segment if anything was written since the last sync. */
@@ -207,6 +231,10 @@ export class FlStore implements StoreReader {
   }
 
   private segmentOf(lid: number): Segment {
+    return this.segments[this.segmentIndex(lid)];
+  }
+
+  private segmentIndex(lid: number): number {
     let lo = 0;
     let hi = this.segments.length - 1;
     while (lo < hi) {
@@ -214,7 +242,30 @@ export class FlStore implements StoreReader {
       if (this.segments[mid].firstLid <= lid) lo = mid;
       else hi = mid - 1;
     }
-    return this.segments[lo];
+    return lo;
+  }
+
+  /**
+   * Up to `limit` LIds > `after` filed under `key`, ascending: the sealed segments' tables
+   * (hashed keys: may include other keys' records, which the caller re-checks), then the
+   * active segment's maps. Only segments from the one holding `after + 1` are visited.
+   */
+  private candidates(kind: KeyKind, key: string, after: number, limit: number): number[] {
+    const out: number[] = [];
+    if (after >= this.last || limit <= 0) return out;
+    const h = keyHash(key);
+    for (let i = this.segmentIndex(after + 1); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (seg.sealed) {
+        const from = Math.max(0, after + 1 - seg.firstLid);
+        for (const rel of seg.sealed[kind].find(h, from, limit - out.length))
+          out.push(seg.firstLid + rel);
+      } else {
+        out.push(...this.activeIdx.page(kind, key, after, limit - out.length));
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async get(lid: number): Promise<LogRecord | undefined> {
@@ -237,22 +288,54 @@ export class FlStore implements StoreReader {
 
   async query(q: StoreQuery, after: number, limit: number): Promise<LogRecord[]> {
     if (q.by === 'id') {
-      const lid = this.ids.get(q.id);
-      const r = lid !== undefined && lid > after && limit > 0 ? await this.get(lid) : undefined;
-      return r ? [r] : [];
+      // The newest record with this id, as when ids were a map (ids are unique in practice).
+      if (limit <= 0) return [];
+      const lids = this.candidates('ids', q.id, after, 1000);
+      for (let i = lids.length - 1; i >= 0; i--) {
+        const r = await this.get(lids[i]);
+        if (r && r.id === q.id) return [r];
+      }
+      return [];
     }
-    const postings = q.by === 'seed' ? this.seeds : this.hashes;
+    const kind = q.by === 'seed' ? 'seeds' : 'tags';
     const key = q.by === 'seed' ? q.seed : q.by === 'hash' ? q.hash : fnv1a64Decimal(q.tag);
     const out: LogRecord[] = [];
-    // A tag query re-checks the tag itself: two tags may share a 64-bit hash.
+    // Every candidate is re-checked: table keys are truncated hashes, and two tags may share
+    // a 64-bit FNV hash.
     for (let cursor = after; out.length < limit;) {
-      const lids = postings.page(key, cursor, limit - out.length);
+      const lids = this.candidates(kind, key, cursor, limit - out.length);
       if (lids.length === 0) break;
       const recs = await Promise.all(lids.map((l) => this.get(l)));
-      for (const r of recs) if (r && (q.by !== 'tag' || hasTag(r, q.tag))) out.push(r);
+      for (const r of recs) if (r && matches(q, r)) out.push(r);
       cursor = lids[lids.length - 1];
     }
     return out;
+  }
+
+  /**
+   * Syncs the active segment and writes the snapshot of its indexes, so the next open loads
+   * them instead of parsing every record of the segment. Best effort: without it, the next
+   * open scans the segment.
+   */
+  private async snapshotActive(): Promise<void> {
+    const seg = this.active;
+    try {
+      await seg.sync();
+      this.dirty = false;
+      if (seg.count === 0) return;
+      await writeFileAtomic(
+        activePath(this.opts.dir, seg.firstLid),
+        encodeActiveFile({
+          firstLid: seg.firstLid,
+          segmentBytes: seg.bytes,
+          lastOffset: seg.lastOffset,
+          positions: seg.positions.view().subarray(0, seg.count),
+          triples: this.activeIdx.snapshot(),
+        }),
+      );
+    } catch (e) {
+      this.opts.logger.warn({ err: e }, 'flstore: active segment snapshot not written');
+    }
   }
 
   waitForLid(lid: number, signal?: AbortSignal): Promise<boolean> {
@@ -264,10 +347,24 @@ export class FlStore implements StoreReader {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
-    if (this.dirty) await this.active.sync().catch(() => undefined);
     this.closed = true;
+    if (this.loaded) await this.snapshotActive();
     this.waiters.closeAll();
     for (const s of this.segments) await s.close().catch(() => undefined);
+    await this.lock.release();
+  }
+}
+
+function matches(q: StoreQuery, r: LogRecord): boolean {
+  switch (q.by) {
+    case 'tag':
+      return hasTag(r, q.tag);
+    case 'hash':
+      return Object.entries(r.tags).some(([k, v]) => hashTag(k, v) === q.hash);
+    case 'seed':
+      return r.seed === q.seed;
+    case 'id':
+      return r.id === q.id;
   }
 }
 

@@ -7,10 +7,12 @@ export class U32List {
     this.a = new Uint32Array(capacity);
   }
 
-  static from(values: ArrayLike<number>): U32List {
-    const l = new U32List(Math.max(16, values.length * 2));
+  /** `values` then `last`, with room for `spare` more (0 for a list that stops growing). */
+  static from(values: ArrayLike<number>, last: number, spare: number): U32List {
+    const l = new U32List(values.length + 1 + spare);
     l.a.set(values);
-    l.length = values.length;
+    l.a[values.length] = last;
+    l.length = values.length + 1;
     return l;
   }
 
@@ -23,8 +25,18 @@ export class U32List {
     this.a[this.length++] = v;
   }
 
+  /** Drops the spare capacity (a sealed segment's list never grows again). */
+  compact(): void {
+    this.a = this.a.slice(0, this.length);
+  }
+
   at(i: number): number {
     return this.a[i];
+  }
+
+  /** The values, without copying (valid until the next push). */
+  view(): Uint32Array {
+    return this.a.subarray(0, this.length);
   }
 
   toArray(): number[] {
