@@ -2,7 +2,15 @@
  * Readiness is the AND of named checks that stages register (broker reachable, partitions
  * prepared, …). `/readyz` reports each one so an operator sees WHICH part is not ready.
  */
-export type ReadinessCheck = () => Promise<boolean> | boolean;
+export type CheckResult = boolean | { ready: boolean; reason?: string };
+export type ReadinessCheck = () => Promise<CheckResult> | CheckResult;
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+  /** Why a check is false, when it says (e.g. a stuck stage); absent when all are ready. */
+  reasons?: Record<string, string>;
+}
 
 export class Health {
   private readonly checks = new Map<string, ReadinessCheck>();
@@ -15,17 +23,25 @@ export class Health {
     this.checks.delete(name);
   }
 
-  async readiness(): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  async readiness(): Promise<Readiness> {
     const entries = await Promise.all(
       [...this.checks.entries()].map(async ([name, check]) => {
         try {
-          return [name, await check()] as const;
-        } catch {
-          return [name, false] as const;
+          const r = await check();
+          return typeof r === 'boolean' ? { name, ready: r } : { name, ...r };
+        } catch (e) {
+          return { name, ready: false, reason: `check failed: ${(e as Error).message}` };
         }
       }),
     );
-    const checks = Object.fromEntries(entries);
-    return { ready: entries.every(([, ok]) => ok), checks };
+    const checks = Object.fromEntries(entries.map((e) => [e.name, e.ready]));
+    const reasons = Object.fromEntries(
+      entries.filter((e) => !e.ready && e.reason).map((e) => [e.name, e.reason as string]),
+    );
+    return {
+      ready: entries.every((e) => e.ready),
+      checks,
+      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
+    };
   }
 }

@@ -65,6 +65,21 @@ export const configSchema = z.object({
       host: str('0.0.0.0', 'HTTP API bind address'),
       port: port(8080, 'HTTP API port'),
       bodyLimitBytes: int(10 * 1024 * 1024, 'Max HTTP request body (bytes)', 1024),
+      headersTimeoutMs: int(
+        10000,
+        'A client that has not sent all request headers this long after connecting (or after its previous request) gets 408 and is disconnected (ms)',
+        100,
+      ),
+      requestTimeoutMs: int(
+        30000,
+        'A client that has not sent its whole request (headers and body) within this time gets 408 and is disconnected (ms); the answer itself may take longer (?wait=appended)',
+        100,
+      ),
+      maxConnections: int(
+        1024,
+        'Max concurrent connections per HTTP port (API, admin); more are closed at once',
+        1,
+      ),
       adminEnabled: bool(true, 'Serve the admin view'),
       adminHost: str('0.0.0.0', 'Admin view bind address'),
       adminPort: port(8081, 'Admin view port'),
@@ -115,6 +130,15 @@ export const configSchema = z.object({
       maxIdLength: int(128, 'Max record id length (characters)', 1, 128),
     })
     .prefault({}),
+  health: z
+    .object({
+      stallMs: int(
+        60000,
+        'A consuming stage (filter, queue, sequencer) whose input has records waiting and whose position did not move for this long reports not ready on /readyz, with the reason (ms); 0 = never',
+        0,
+      ),
+    })
+    .prefault({}),
   batcher: z
     .object({
       lingerMs: int(2, 'How long a produce waits to gather more records (ms)', 0, 1000),
@@ -123,6 +147,21 @@ export const configSchema = z.object({
         100000,
         'Records accepted but not yet acked by the broker before new ones get 429',
         1,
+      ),
+      maxPendingBytes: int(
+        64 * 1024 * 1024,
+        'Bytes of records accepted but not yet acked by the broker before new ones get 429 (bounds the memory of a batcher whose broker is slow or down)',
+        1024,
+      ),
+      maxInflightBodyBytes: int(
+        64 * 1024 * 1024,
+        'Sum of the declared bodies (Content-Length; a chunked body counts as http.bodyLimitBytes) of POST /record(s) being read or answered; a request beyond it gets 429 before its body is read',
+        1024,
+      ),
+      ackTimeoutMs: int(
+        10000,
+        'A request whose records the broker has not acknowledged within this time gets 503 with Retry-After (the records may still be appended; retry with the same ids) (ms)',
+        100,
       ),
       waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
     })

@@ -15,7 +15,7 @@ import type { StageName } from '../stages/types';
 import { addReplicationLagSource } from '../metrics';
 import { ReplicationLagView, type ReplicationPeerLag } from '../stages/sender/lag-view';
 import { parsePeer } from '../stages/sender/peers';
-import { createApp } from './app';
+import { clientLimits, createApp } from './app';
 import { authFromConfig } from './auth';
 
 /** A heartbeat older than this drops the instance from the admin view. */
@@ -216,6 +216,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     bodyLimitBytes: 1024 * 1024,
     auth: authFromConfig(config, logger),
     authScope: 'admin',
+    clients: clientLimits(config.http),
   });
   app.get('/', async () => view());
   let url: string | undefined;

@@ -16,9 +16,30 @@ export interface AppOptions {
   auth?: Authenticator;
   /** 'admin' on the admin port: every route but /healthz and /readyz needs the admin role. */
   authScope?: AuthScope;
+  /** Slow or too many clients (http.headersTimeoutMs, requestTimeoutMs, maxConnections). */
+  clients?: ClientLimits;
   /** Serve `/openapi.json` and `/docs` describing every route of this app. */
   openapi?: OpenApiOptions;
 }
+
+export interface ClientLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+}
+
+const DEFAULT_CLIENT_LIMITS: ClientLimits = {
+  headersTimeoutMs: 10000,
+  requestTimeoutMs: 30000,
+  maxConnections: 1024,
+};
+
+/** The same three options for every HTTP port of a process. */
+export const clientLimits = (http: ClientLimits): ClientLimits => ({
+  headersTimeoutMs: http.headersTimeoutMs,
+  requestTimeoutMs: http.requestTimeoutMs,
+  maxConnections: http.maxConnections,
+});
 
 /**
  * A fastify instance with Chariots' conventions: request ids, errors always as
@@ -26,16 +47,30 @@ export interface AppOptions {
  * liveness/readiness routes every process serves.
  */
 export function createApp(opts: AppOptions): FastifyInstance {
+  const limits = opts.clients ?? DEFAULT_CLIENT_LIMITS;
   const app = Fastify({
     loggerInstance: opts.logger as FastifyServerOptions['loggerInstance'],
     // Per-request lines would dominate the log at load; routes log what matters, bound to {reqId}.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     bodyLimit: opts.bodyLimitBytes,
     genReqId: () => randomUUID(),
-    requestTimeout: 120000,
+    // Slow-loris defence: Node answers 408 and closes a connection whose headers (or whole
+    // request) arrive too slowly. It checks every connectionsCheckingInterval, so that must be
+    // well below the timeouts or they would be honoured up to 30 s (Node's default) late.
+    requestTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
+    },
+    // No idle timeout on an active request: ?wait=appended answers may take minutes.
     connectionTimeout: 0,
     keepAliveTimeout: 65000,
   });
+  // Node closes connections beyond this at once, before reading anything.
+  app.server.maxConnections = limits.maxConnections;
   if (opts.auth) installAuth(app, opts.auth, opts.authScope ?? 'api');
   // Route schemas document the API (src/http/schemas.ts): no ajv checks, no field filtering.
   app.setValidatorCompiler(() => () => true);

@@ -5,6 +5,7 @@ import type { KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import { groupByTopic } from './producer';
 import { toInMessage } from './reader';
+import { StallWatch, type PartitionPosition, type StallVerdict } from './stall';
 import type { InBatch, OutMessage } from './types';
 
 /** Handed to a stage while it processes one batch (or one out-of-band transaction). */
@@ -23,6 +24,8 @@ export interface TransactionalStageOptions {
   transactionalIdPrefix: string;
   logger: Logger;
   sessionTimeoutMs?: number;
+  /** Readiness turns false when records wait and nothing was processed for this long (ms). */
+  stallMs?: number;
   /**
    * Called for each newly assigned partition AFTER its transactional producer has fenced any
    * previous owner: the place to rebuild state from changelogs. Batches of the partition wait.
@@ -69,10 +72,26 @@ export class TransactionalStage {
   private readonly partitions = new Map<number, PartitionState>();
   private closing = false;
   private crashed = false;
+  private stall: StallWatch | undefined;
 
   /** False while the consumer is dead (between a non-retriable crash and its restart). */
   get healthy(): boolean {
     return !this.crashed && !this.closing;
+  }
+
+  /** For /readyz: healthy, and not stuck (records waiting, no progress for stallMs). */
+  readiness(): StallVerdict {
+    if (this.closing) return { ready: false, reason: 'closing' };
+    if (this.crashed) return { ready: false, reason: 'consumer crashed; restarting' };
+    return this.stall?.verdict() ?? { ready: true };
+  }
+
+  /** The next offset to process on each assigned partition (what is committed or about to be). */
+  positions(): PartitionPosition[] {
+    return [...this.partitions.entries()].map(([partition, s]) => ({
+      partition,
+      position: s.startOffset,
+    }));
   }
 
   constructor(private readonly opts: TransactionalStageOptions) {
@@ -98,6 +117,14 @@ export class TransactionalStage {
 
   async start(): Promise<void> {
     const { topic } = this.opts;
+    if (this.opts.stallMs && !this.stall)
+      this.stall = new StallWatch({
+        kafka: this.opts.kafka,
+        topic,
+        stallMs: this.opts.stallMs,
+        positions: () => this.positions(),
+        logger: this.opts.logger,
+      });
     // kafkajs restarts a crashed consumer only for retriable errors; after any other crash
     // it would sit idle forever while the process looks alive. Start a fresh one instead.
     this.consumer.on(this.consumer.events.CRASH, (e) => {
@@ -350,6 +377,7 @@ export class TransactionalStage {
 
   async close(): Promise<void> {
     this.closing = true;
+    await this.stall?.close();
     await this.consumer.disconnect();
     await Promise.all(
       [...this.partitions.values()].map((s) =>

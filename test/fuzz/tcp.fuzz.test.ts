@@ -41,6 +41,16 @@ class CheckingSink implements RecordSink {
   /** Called after every append, so waiters need not poll. */
   onAppend: (() => void) | undefined;
   capacity = 1_000_000;
+  pendingBytes = 0;
+  capacityBytes = 1 << 30;
+
+  hasRoom(records: number, share = 1): boolean {
+    return (
+      this.pending === 0 ||
+      (this.pending + Math.max(records, 1) <= this.capacity * share &&
+        this.pendingBytes <= this.capacityBytes * share)
+    );
+  }
   async append(records: IngestRecord[]): Promise<AppendOutcome[]> {
     for (const r of records) {
       const p = recordProblem(r, limits);

@@ -73,6 +73,11 @@ export class StageProcess {
     });
   }
 
+  /** The child's pid (for /proc sampling); undefined before start. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get logs(): string {
     return this.output;
   }

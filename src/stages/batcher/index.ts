@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
-import { createApp } from '../../http/app';
+import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
 import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
@@ -52,6 +52,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       lingerMs: config.batcher.lingerMs,
       maxBatchMessages: config.batcher.maxBatchRecords,
       maxPending: config.batcher.maxPendingRecords,
+      maxPendingBytes: config.batcher.maxPendingBytes,
+      ackTimeoutMs: config.batcher.ackTimeoutMs,
       logger,
     });
     await producer.connect();
@@ -60,13 +62,19 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       producer,
       topics.ingest,
       config.batcher.maxPendingRecords,
+      config.batcher.maxPendingBytes,
     );
     // Counted for metrics: records taken in, and those the broker acknowledged (out).
     const sink: RecordSink = {
       get pending() {
         return producerSink.pending;
       },
+      get pendingBytes() {
+        return producerSink.pendingBytes;
+      },
       capacity: producerSink.capacity,
+      capacityBytes: producerSink.capacityBytes,
+      hasRoom: (records, share) => producerSink.hasRoom(records, share),
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);
@@ -92,6 +100,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       health: ctx.health,
       bodyLimitBytes: config.http.bodyLimitBytes,
       auth: authFromConfig(config, logger),
+      clients: clientLimits(config.http),
       openapi: BATCHER_OPENAPI,
     });
     // A stable transactional id per instance lets a restart fence (abort) a transaction
@@ -114,6 +123,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       dcId: config.dcId,
       limits: config.record,
       waitTimeoutMs: config.batcher.waitTimeoutMs,
+      maxInflightBodyBytes: config.batcher.maxInflightBodyBytes,
+      bodyLimitBytes: config.http.bodyLimitBytes,
       deferred,
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),

@@ -3,6 +3,7 @@ import { ChariotsError, ValidationError } from '../../errors';
 import { rawBody } from '../../http/raw-body';
 import { errorBody, errorResponses, recordInput } from '../../http/schemas';
 import { normalizeRecord, type IngestRecord, type RecordLimits } from '../../record';
+import { admissionHook } from './admission';
 import { toIngest } from './assign';
 import { parseMany, parseOne } from './body';
 import type { RecordSink } from './sink';
@@ -17,6 +18,9 @@ export interface AppendRouteDeps {
   dcId: number;
   limits: RecordLimits;
   waitTimeoutMs: number;
+  /** Admission control before bodies are read (admission.ts); absent = none (unit tests). */
+  maxInflightBodyBytes?: number;
+  bodyLimitBytes?: number;
 }
 
 const MAX_WAIT_MS = 3_600_000;
@@ -53,8 +57,18 @@ type Result = { id: string } | ReturnType<ChariotsError['toJSON']>;
 
 export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps): void {
   const { sink, dcId, limits } = deps;
+  const onRequest =
+    deps.maxInflightBodyBytes !== undefined
+      ? [
+          admissionHook({
+            sink,
+            maxInflightBodyBytes: deps.maxInflightBodyBytes,
+            bodyLimitBytes: deps.bodyLimitBytes ?? deps.maxInflightBodyBytes,
+          }),
+        ]
+      : [];
 
-  app.post('/record', { schema: POST_RECORD }, async (req) => {
+  app.post('/record', { onRequest, schema: POST_RECORD }, async (req) => {
     const { wait, timeoutMs } = waitQuery(req.query, deps.waitTimeoutMs);
     if (wait && !deps.waiters)
       throw new ChariotsError(
@@ -77,7 +91,7 @@ export function registerAppendRoutes(app: FastifyInstance, deps: AppendRouteDeps
     return { id: rec.id, lid: await waiter.appended };
   });
 
-  app.post('/records', { schema: POST_RECORDS }, async (req) => {
+  app.post('/records', { onRequest, schema: POST_RECORDS }, async (req) => {
     const items = parseMany(rawBody(req.body), req.headers['content-type']);
     const results: Result[] = new Array(items.length);
     const valid: IngestRecord[] = [];

@@ -19,6 +19,15 @@ export interface RecordSink {
   readonly pending: number;
   /** The most that may be pending (maxPendingRecords). */
   readonly capacity: number;
+  /** Bytes of the pending records, as the producer counts them. */
+  readonly pendingBytes: number;
+  /** The most bytes that may be pending (maxPendingBytes). */
+  readonly capacityBytes: number;
+  /**
+   * Whether `records` more records (0 = any) fit under `share` of the limits now. The record
+   * limit may be lower than `capacity`: it follows what the broker acknowledges in time.
+   */
+  hasRoom(records: number, share?: number): boolean;
 }
 
 const asChariots = (e: unknown): ChariotsError =>
@@ -30,31 +39,35 @@ export class ProducerSink implements RecordSink {
     private readonly producer: BatchingProducer,
     private readonly topic: string,
     readonly capacity: number,
+    readonly capacityBytes: number,
   ) {}
 
   get pending(): number {
     return this.producer.pending;
   }
 
+  get pendingBytes(): number {
+    return this.producer.pendingBytes;
+  }
+
+  hasRoom(records: number, share = 1): boolean {
+    return this.producer.hasRoom(records, 0, share);
+  }
+
   async append(records: IngestRecord[]): Promise<AppendOutcome[]> {
-    // Checked up front for the whole batch: BatchingProducer.send checks one at a time, so
-    // a batch crossing the limit would otherwise be half accepted yet answered with 429.
+    // A batch larger than the whole capacity could never be admitted: not worth a retry.
     if (records.length > this.capacity) {
       throw new ValidationError(
         'CHARIOTS_ERR_BODY_TOO_LARGE',
         `${records.length} records in one request; the limit is ${this.capacity} (batcher.maxPendingRecords)`,
       );
     }
-    if (this.pending > 0 && this.pending + records.length > this.capacity) {
-      throw new ChariotsError(
-        'CHARIOTS_ERR_OVERLOADED',
-        `too many records waiting for the broker (${this.pending}); retry later`,
-      );
-    }
-    // send() enqueues synchronously, so after the check above every record is taken.
-    const acks = records.map((r) =>
-      this.producer.send({ topic: this.topic, key: r.seed, value: encodeIngest(r) }),
-    );
+    const messages = records.map((r) => ({
+      topic: this.topic,
+      key: r.seed,
+      value: encodeIngest(r),
+    }));
+    const acks = this.producer.sendEach(messages);
     const settled = await Promise.allSettled(acks);
     return settled.map((s) => (s.status === 'fulfilled' ? null : asChariots(s.reason)));
   }

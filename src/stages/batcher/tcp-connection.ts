@@ -24,7 +24,10 @@ export interface ConnectionDeps {
   closing: () => boolean;
 }
 
-/** Reading pauses above this share of maxPendingRecords, so TCP clients feel the broker's pace. */
+/**
+ * Reading pauses above this share of maxPendingRecords (or maxPendingBytes), so TCP clients
+ * feel the broker's pace and unread data waits in the kernel, not in our memory.
+ */
 const HIGH_WATER = 0.8;
 const ROOM_POLL_MS = 5;
 
@@ -73,8 +76,7 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
 
   const waitForRoom = async (n: number): Promise<void> => {
     const { sink } = deps;
-    while (sink.pending > 0 && sink.pending + n > sink.capacity * HIGH_WATER && !deps.closing())
-      await sleep(ROOM_POLL_MS);
+    while (!sink.hasRoom(n, HIGH_WATER) && !deps.closing()) await sleep(ROOM_POLL_MS);
   };
 
   const handle = async (frames: DecodedFrame[]): Promise<void> => {

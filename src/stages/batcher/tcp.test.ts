@@ -107,3 +107,57 @@ it('close() ends client connections and resolves', async () => {
   await tcp.close();
   await closed;
 });
+
+describe('slow and too many TCP clients', () => {
+  const IDLE_MS = 500;
+  let small: TcpIngest;
+  beforeEach(async () => {
+    small = new TcpIngest({
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: 2,
+      maxFrameBytes: 4096,
+      idleTimeoutMs: IDLE_MS,
+      sink,
+      dcId: 5,
+      limits: DEFAULT_RECORD_LIMITS,
+      logger,
+    });
+    await small.listen();
+  });
+  afterEach(() => small.close());
+
+  const openSmall = () =>
+    new Promise<{ s: Socket; closed: Promise<number> }>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: small.port }, () =>
+        resolve({ s, closed: new Promise((r) => s.once('close', () => r(Date.now()))) }),
+      );
+      s.on('error', reject);
+    });
+
+  it('closes a connection that sent half a frame and stalled, after idleTimeoutMs', async () => {
+    const { s, closed } = await openSmall();
+    const frame = encodeFrame('r', '{"tags":{"a":"1"}}');
+    const t0 = Date.now();
+    s.write(frame.subarray(0, 9));
+    const at = await closed;
+    expect(at - t0).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    expect(at - t0).toBeLessThan(IDLE_MS + 1500);
+    expect(sink.records).toHaveLength(0);
+  });
+
+  it('refuses connections beyond maxConnections and keeps serving the others', async () => {
+    const a = await openSmall();
+    const b = await openSmall();
+    await new Promise((r) => setTimeout(r, 50));
+    const c = connect({ host: '127.0.0.1', port: small.port });
+    c.on('error', () => undefined);
+    const t0 = Date.now();
+    await new Promise((r) => c.once('close', r));
+    expect(Date.now() - t0).toBeLessThan(IDLE_MS);
+    a.s.write(encodeFrame('r', '{"tags":{"a":"1"}}'));
+    await until(() => sink.records.length === 1);
+    a.s.destroy();
+    b.s.destroy();
+  });
+});

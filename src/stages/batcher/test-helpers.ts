@@ -16,6 +16,16 @@ export class MemorySink implements RecordSink {
   records: IngestRecord[] = [];
   pending = 0;
   capacity = 1000;
+  pendingBytes = 0;
+  capacityBytes = 1 << 30;
+
+  hasRoom(records: number, share = 1): boolean {
+    return (
+      this.pending === 0 ||
+      (this.pending + Math.max(records, 1) <= this.capacity * share &&
+        this.pendingBytes <= this.capacityBytes * share)
+    );
+  }
   fail: ((r: IngestRecord) => ChariotsError | null) | undefined;
   refuse: ChariotsError | undefined;
 
@@ -33,6 +43,7 @@ export class MemorySink implements RecordSink {
 export async function buildTestApp(
   overrides: {
     bodyLimitBytes?: number;
+    maxInflightBodyBytes?: number;
     /** The batcher's own OpenAPI setup (and an onRoute hook that sees every route). */
     openapi?: boolean;
     onRoute?: (r: { method: string | string[]; url: string; schema?: unknown }) => void;
@@ -59,6 +70,8 @@ export async function buildTestApp(
     dcId: config.dcId,
     limits: config.record,
     waitTimeoutMs: 1000,
+    maxInflightBodyBytes: overrides.maxInflightBodyBytes,
+    bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 * 1024,
     deferred,
     deadletter,
     redrive: async (e) => {

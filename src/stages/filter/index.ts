@@ -42,6 +42,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.ingest,
     transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async (partition) => {
       const w = new DedupWindow(windowMs);
@@ -128,7 +129,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
     },
   });
-  ctx.health.register('filter', () => stage.healthy);
+  ctx.health.register('filter', () => stage.readiness());
   await stage.start();
   return { close: () => stage.close() };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { topicPrefix } from '../../config/load';
 import { FlStore } from '../../flstore';
-import { createApp } from '../../http/app';
+import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
 import { MAINTAINER_OPENAPI, registerReadRoutes } from '../../http/reads';
 import { followTopic, type Follower } from '../../kafka';
@@ -83,6 +83,7 @@ export async function start(ctx: StageContext): Promise<MaintainerHandle> {
         health: ctx.health,
         bodyLimitBytes: config.http.bodyLimitBytes,
         auth: authFromConfig(config, logger),
+        clients: clientLimits(config.http),
         openapi: MAINTAINER_OPENAPI,
       });
       await app.register(registerReadRoutes, { store });

@@ -66,6 +66,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.filtered,
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
@@ -106,7 +107,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const removeSource = addDeferredSource(() => queue.deferred.size);
   const expiry = setInterval(() => void queue.expire(), scanIntervalMs);
   expiry.unref();
-  ctx.health.register('queue', () => stage?.healthy ?? false);
+  ctx.health.register('queue', () => stage?.readiness() ?? false);
   await stage.start();
   return {
     close: async () => {

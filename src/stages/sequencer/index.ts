@@ -27,6 +27,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.released,
     transactionalIdPrefix: `${ctx.topics.log}.sequencer`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async () => {
       const last = await readLastMessage(ctx.kafka, ctx.topics.log, 0, logger);
@@ -94,7 +95,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
     },
   });
-  ctx.health.register('sequencer', () => stage.healthy);
+  ctx.health.register('sequencer', () => stage.readiness());
   await stage.start();
   return { close: () => stage.close() };
 }
