@@ -237,8 +237,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       for (const r of log) count.set(r.id, [...(count.get(r.id) ?? []), r]);
       const dups = [...count.values()].filter((l) => l.length > 1).slice(0, 50);
       writeFileSync(`${process.env.CHAOS_LOG_DIR}/duplicates.json`, JSON.stringify(dups, null, 1));
-      // Which hop wrote a record twice: ids seen more than once in each internal topic.
+      // Which hop wrote a record twice (ids seen more than once in each internal topic), and
+      // where acknowledged records that never reached the log stopped.
       const perTopic: Record<string, unknown> = {};
+      const notInLog = [...acked.keys()].filter((id) => !seen.has(id));
       for (const t of ['ingest', 'filtered', 'released'] as const) {
         const ids = new Map<string, Array<{ partition: number; offset: string }>>();
         for (const m of await readAll(env.kafka, env.topics[t])) {
@@ -247,7 +249,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
             ids.set(id, [...(ids.get(id) ?? []), { partition: m.partition, offset: m.offset }]);
         }
         const twice = [...ids.entries()].filter(([, l]) => l.length > 1);
-        perTopic[t] = { duplicatedIds: twice.length, first: twice.slice(0, 20) };
+        const missing = notInLog.filter((id) => !ids.has(id));
+        perTopic[t] = {
+          duplicatedIds: twice.length,
+          first: twice.slice(0, 20),
+          ackedButMissing: missing.length,
+          firstMissing: missing.slice(0, 20),
+        };
       }
       writeFileSync(
         `${process.env.CHAOS_LOG_DIR}/duplicates-by-topic.json`,
