@@ -189,8 +189,7 @@ export class CausalQueue {
         for (const e of entries) {
           if (this.deferred.get(e.record.id) !== e || rb.has(e.record.id)) continue;
           if (![...e.missing].every((k) => rb.satisfied(k))) continue;
-          rb.woken.push(e);
-          rb.release(e.record);
+          rb.releaseDeferred(e);
         }
         this.emit(tx, rb);
       });
