@@ -8,6 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** One free-port helper for tests and bench alike. */
+export { freePort } from '../test/helpers/stage-process';
+
 const ROOT = join(__dirname, '..');
 
 export interface ChildSpec {
@@ -220,17 +223,4 @@ export async function startAll(
     throw e;
   }
   return { children, close };
-}
-
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
