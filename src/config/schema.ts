@@ -185,6 +185,15 @@ export const configSchema = z.object({
       scanIntervalMs: int(1000, 'How often deferred records are checked for expiry (ms)', 10),
     })
     .prefault({}),
+  sequencer: z
+    .object({
+      dedupRecords: int(
+        200000,
+        'How many of the newest log records the sequencer remembers by id: a record whose id is among them is not appended again (a second copy from upstream after a failover); read from the log tail at takeover, so a larger value makes failover slower (records)',
+        0,
+      ),
+    })
+    .prefault({}),
   replication: z
     .object({
       peers: z

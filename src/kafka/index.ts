@@ -22,7 +22,7 @@ export {
   type TopicDeclaration,
   type TopicRole,
 } from './topics';
-export { readLastMessage } from './tail';
+export { readLastMessage, readTail } from './tail';
 export { startAtLeastOnce, type AtLeastOnceOptions } from './consumer';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';
 export { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';

@@ -5,16 +5,19 @@ import { withRetry } from './retry';
 import type { InMessage } from './types';
 
 /**
- * The last committed message of a partition. With transactions the newest offsets may be
- * commit/abort markers or aborted data (never delivered to read_committed readers), so read
- * a window before the end and widen it until a message is found or the start is reached.
+ * The last `count` committed messages of a partition, oldest first (fewer if the partition
+ * holds fewer). With transactions the newest offsets may be commit/abort markers or aborted
+ * data (never delivered to read_committed readers), so read a window before the end and
+ * widen it until enough messages are found or the start is reached.
  */
-export async function readLastMessage(
+export async function readTail(
   kafka: KafkaClient,
   topic: string,
   partition: number,
+  count: number,
   logger: Logger,
-): Promise<InMessage | undefined> {
+): Promise<InMessage[]> {
+  if (count <= 0) return [];
   const o = await withRetry(
     `offsets of ${topic}`,
     async () => {
@@ -30,17 +33,18 @@ export async function readLastMessage(
   );
   const low = BigInt(o?.low ?? '0');
   const high = BigInt(o?.high ?? '0');
-  for (let window = 64n; ; window *= 8n) {
+  // Markers take about one offset per transaction: a window a little wider than `count`
+  // usually holds enough messages on the first read.
+  for (let window = BigInt(Math.max(64, Math.ceil(count * 1.1))); ; window *= 8n) {
     const from = high - window > low ? high - window : low;
-    let last: InMessage | undefined;
+    const got: InMessage[] = [];
     const f = await followTopic(kafka, {
       topic,
       partitions: [partition],
       from: { [partition]: from.toString() },
       logger,
       onBatch: (b) => {
-        const m = b.messages[b.messages.length - 1];
-        if (m && BigInt(m.offset) < high) last = m;
+        for (const m of b.messages) if (BigInt(m.offset) < high) got.push(m);
       },
     });
     try {
@@ -48,6 +52,16 @@ export async function readLastMessage(
     } finally {
       await f.close();
     }
-    if (last || from === low) return last;
+    if (got.length >= count || from === low) return got.slice(-count);
   }
+}
+
+/** The last committed message of a partition (see readTail). */
+export async function readLastMessage(
+  kafka: KafkaClient,
+  topic: string,
+  partition: number,
+  logger: Logger,
+): Promise<InMessage | undefined> {
+  return (await readTail(kafka, topic, partition, 1, logger))[0];
 }

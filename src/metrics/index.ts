@@ -18,6 +18,7 @@ export interface ChariotsMetrics {
   recordsOut: Counter<'stage'>;
   deferredRecords: Gauge<string>;
   deadLetters: Counter<'stage'>;
+  duplicatesDropped: Counter<'stage'>;
   logHeadLid: Gauge<'stage'>;
   consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   appendLatency: Histogram<string>;
@@ -80,6 +81,11 @@ function create(): ChariotsMetrics {
     deadLetters: counter({
       name: 'chariots_dead_letters_total',
       help: 'Records sent to the dead-letter topic (filter: invalid; queue: deferral timeout)',
+      labelNames: ['stage'],
+    }),
+    duplicatesDropped: counter({
+      name: 'chariots_duplicates_dropped_total',
+      help: 'Records a stage found already done and dropped (sequencer: released twice upstream; queue: a stale deferred entry of a record already in the log)',
       labelNames: ['stage'],
     }),
     logHeadLid: new Gauge({

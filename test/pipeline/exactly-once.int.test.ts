@@ -205,7 +205,7 @@ describe('exactly once under kill -9, frozen processes and a frozen broker', () 
           ),
         ),
       );
-      for (const p of procs) writeFileSync(`/tmp/stress-${p.stage}.log`, p.logs);
+      procs.forEach((p, i) => writeFileSync(`/tmp/stress-${i}-${p.stage}.log`, p.logs));
       console.log(
         'dups by path',
         [0, 1, 2].map((p) => dups.filter((l) => path(l[0].id) === p).length),

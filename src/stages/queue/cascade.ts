@@ -13,6 +13,8 @@ export class ReleaseBatch {
   readonly records: IngestRecord[] = [];
   /** Deferred entries released by this batch (tombstone + removal on commit). */
   readonly woken: DeferredEntry[] = [];
+  /** Woken entries only tombstoned because their record is already in the log (see isStale). */
+  readonly stale: DeferredEntry[] = [];
   private readonly provided = new Set<PrereqKey>();
   private readonly chosen = new Set<string>();
 
@@ -45,7 +47,7 @@ export class ReleaseBatch {
           if (![...w.missing].every((m) => this.satisfied(m))) continue;
           this.chosen.add(w.record.id);
           this.woken.push(w);
-          if (!this.alreadyReleased(w)) work.push(w.record);
+          if (!this.isStale(w)) work.push(w.record);
         }
       }
     }
@@ -56,20 +58,22 @@ export class ReleaseBatch {
   }
 
   /**
-   * A deferred entry whose record is already in the log (or was released by this process)
+   * isStale: a deferred entry whose record is already in the log (or was released by this process)
    * is stale: a successor restored it from the changelog without seeing the release that
    * tombstoned it (seen in the chaos runs: 4 456 records released twice). It is only
    * tombstoned, never released again. Ids are unique within the filter's dedup window,
    * and a deferred entry never outlives it, so this cannot drop a different record.
    */
-  alreadyReleased(e: DeferredEntry): boolean {
-    return this.satisfiedOutside(`p:${e.record.id}`);
+  private isStale(e: DeferredEntry): boolean {
+    if (!this.satisfiedOutside(`p:${e.record.id}`)) return false;
+    this.stale.push(e);
+    return true;
   }
 
   /** Releases a woken deferred entry (and its cascade), or only tombstones it when stale. */
   releaseDeferred(e: DeferredEntry): void {
     this.chosen.add(e.record.id);
     this.woken.push(e);
-    if (!this.alreadyReleased(e)) this.release(e.record);
+    if (!this.isStale(e)) this.release(e.record);
   }
 }

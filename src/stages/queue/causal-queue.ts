@@ -1,6 +1,7 @@
 import type { InBatch, OutMessage, TxContext } from '../../kafka';
 import { decodeIngest, encodeIngest, type IngestRecord, type LogRecord } from '../../record';
 import type { Logger } from '../../logger';
+import { metrics } from '../../metrics';
 import { ReleaseBatch } from './cascade';
 import { DeferredSet, type DeferredEntry } from './deferred-set';
 import { InFlight } from './in-flight';
@@ -59,7 +60,23 @@ export class CausalQueue {
     for (const r of rb.records) tx.send(this.releasedMessage(r));
     for (const e of rb.woken) tx.send(this.tombstone(e));
     tx.onCommit(() => {
+      if (process.env.TRACE_RELEASES && rb.records.length > 0)
+        this.logger.info(
+          { partition: rb.partition, ids: rb.records.map((r) => r.id), woken: [...woken] },
+          'TRACE released',
+        );
       for (const id of woken) this.deferred.remove(id);
+      if (rb.stale.length > 0) {
+        metrics().duplicatesDropped.inc({ stage: 'queue' }, rb.stale.length);
+        this.logger.warn(
+          {
+            partition: rb.partition,
+            records: rb.stale.length,
+            ids: rb.stale.slice(0, 5).map((e) => e.record.id),
+          },
+          'deferred entries of records already in the log tombstoned, not released again',
+        );
+      }
       // Waiters in OTHER partitions (same-partition ones were cascaded above) may now be
       // ready: what they miss is in the log or released by this process.
       const ready: DeferredEntry[] = [];
@@ -80,6 +97,7 @@ export class CausalQueue {
     const now = Date.now();
     const rb = this.batchFor(batch.partition);
     const toDefer: Array<{ record: IngestRecord; deadline: number | null }> = [];
+    const repeated: string[] = [];
     for (const m of batch.messages) {
       if (!m.value) continue;
       let record: IngestRecord;
@@ -95,6 +113,13 @@ export class CausalQueue {
       }
       if (record.remote && this.index.has(`t:${record.host}:${record.remote.toid}`)) {
         // A peer re-sent a record this log already holds (at-least-once replication).
+        continue;
+      }
+      if (rb.satisfied(`p:${record.id}`)) {
+        // Already in the log, released by this process, or earlier in this batch: a second
+        // copy that got past the filter (its dedup state rebuilt after a failure). Ids are
+        // unique within the dedup window, so it is the same record.
+        repeated.push(record.id);
         continue;
       }
       const missing = rb.missing(prerequisitesOf(record));
@@ -127,6 +152,13 @@ export class CausalQueue {
       });
     tx.onCommit(() => {
       for (const d of toDefer) this.defer(d.record, batch.partition, d.deadline);
+      if (repeated.length > 0) {
+        metrics().duplicatesDropped.inc({ stage: 'queue' }, repeated.length);
+        this.logger.warn(
+          { partition: batch.partition, records: repeated.length, ids: repeated.slice(0, 5) },
+          'arrivals already in the log or released dropped',
+        );
+      }
     });
   }
 

@@ -1,9 +1,10 @@
 import { PoisonMessageError } from '../../errors';
-import { readLastMessage, TransactionalStage } from '../../kafka';
+import { readTail, TransactionalStage } from '../../kafka';
 import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
 import { metrics, observeAppendLatency, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { numberRecords, type NumberingState } from './numbering';
+import { RecentIds } from './recent-ids';
 
 /** Log message header: the `released` offset up to which the sequencer had numbered. */
 export const RELEASED_OFFSET_HEADER = 'ro';
@@ -20,6 +21,8 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'sequencer' });
   const { dcId } = ctx.config;
   let state: NumberingState | undefined;
+  let recent = new RecentIds(0);
+  const { dedupRecords } = ctx.config.sequencer;
 
   const stage = new TransactionalStage({
     kafka: ctx.kafka,
@@ -30,7 +33,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async () => {
-      const last = await readLastMessage(ctx.kafka, ctx.topics.log, 0, logger);
+      const tail = await readTail(ctx.kafka, ctx.topics.log, 0, Math.max(1, dedupRecords), logger);
+      const last = tail[tail.length - 1];
+      recent = new RecentIds(dedupRecords);
+      for (const m of tail) if (m.key) recent.add(m.key.toString());
       let resume: bigint | undefined;
       if (!last?.value) state = { lastLid: 0, clock: {} };
       else {
@@ -42,7 +48,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           : { [String(rec.host)]: rec.toid };
         state = { lastLid: rec.lid, clock };
       }
-      logger.info({ lastLid: state.lastLid, clock: state.clock }, 'sequencer active');
+      logger.info(
+        { lastLid: state.lastLid, clock: state.clock, rememberedIds: recent.size },
+        'sequencer active',
+      );
       metrics().logHeadLid.set({ stage: 'sequencer' }, state.lastLid);
       return resume;
     },
@@ -67,7 +76,13 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           if (!(e instanceof PoisonMessageError)) throw e;
         }
       }
-      const { out, next } = numberRecords(state, records, dcId, new Date().toISOString());
+      const { out, next, duplicates } = numberRecords(
+        state,
+        records,
+        dcId,
+        new Date().toISOString(),
+        (id) => recent.has(id),
+      );
       const lastOffset = batch.messages[batch.messages.length - 1].offset;
       out.forEach(({ record, clock }, i) => {
         tx.send({
@@ -86,6 +101,22 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
       tx.onCommit(() => {
         state = next;
+        for (const o of out) recent.add(o.record.id);
+        if (duplicates.length > 0) {
+          // Upstream released these twice; the log keeps the first copy. Worth an alarm: it
+          // means a queue failover went wrong (docs/reliability.md).
+          metrics().duplicatesDropped.inc({ stage: 'sequencer' }, duplicates.length);
+          logger.warn(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: lastOffset,
+              records: duplicates.length,
+              ids: duplicates.slice(0, 5).map((r) => r.id),
+            },
+            'released records already in the log dropped',
+          );
+        }
         const m = metrics();
         m.recordsIn.inc({ stage: 'sequencer' }, batch.messages.length);
         m.recordsOut.inc({ stage: 'sequencer' }, out.length);

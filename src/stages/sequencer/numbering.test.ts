@@ -78,3 +78,21 @@ describe('LId and TOId assignment (property)', () => {
     expect(next).toEqual({ lastLid: 8, clock: { '1': 3, '2': 8 } });
   });
 });
+
+describe('numberRecords drops records the log already holds', () => {
+  it('skips an id the log holds and a second copy within the batch, without using an LId', () => {
+    const { out, next, duplicates } = numberRecords(
+      { lastLid: 10, clock: { '1': 10 } },
+      [rec(1, 1), rec(2, 1), rec(1, 1), rec(3, 1)],
+      1,
+      'now',
+      (id) => id === 'r2',
+    );
+    expect(out.map((o) => [o.record.id, o.record.lid, o.record.toid])).toEqual([
+      ['r1', 11, 11],
+      ['r3', 12, 12],
+    ]);
+    expect(duplicates.map((r) => r.id)).toEqual(['r2', 'r1']);
+    expect(next).toEqual({ lastLid: 12, clock: { '1': 12 } });
+  });
+});

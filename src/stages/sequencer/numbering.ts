@@ -11,7 +11,8 @@ export interface NumberingState {
 /**
  * Gives each released record the next LId, and a TOId: local records (host = this dc) take
  * the next local TOId; records from another origin keep the TOId their origin gave them.
- * A replicated record whose TOId the log already holds is dropped (see below).
+ * A replicated record whose TOId the log already holds is dropped (see below), and so is a
+ * record whose id the log holds (`appended`) or that came earlier in the same batch.
  * Pure: returns the records and the state after them; the caller adopts the new state only
  * once the transaction that writes the records has committed.
  */
@@ -20,11 +21,24 @@ export function numberRecords(
   records: IngestRecord[],
   dcId: number,
   appendedAt: string,
-): { out: Array<{ record: LogRecord; clock: string }>; next: NumberingState } {
+  /** True for an id the log already holds (see recent-ids.ts): such a copy is dropped. */
+  appended: (id: string) => boolean = () => false,
+): {
+  out: Array<{ record: LogRecord; clock: string }>;
+  next: NumberingState;
+  duplicates: IngestRecord[];
+} {
   let lastLid = state.lastLid;
   const clock: VectorClock = { ...state.clock };
   const out: Array<{ record: LogRecord; clock: string }> = [];
+  const duplicates: IngestRecord[] = [];
+  const inBatch = new Set<string>();
   for (const r of records) {
+    if (appended(r.id) || inBatch.has(r.id)) {
+      duplicates.push(r);
+      continue;
+    }
+    inBatch.add(r.id);
     const origin = String(r.host);
     // The log already holds this TOId of that origin: a second copy of a replicated record
     // that travelled another way (another ingest partition, so another dedup window and
@@ -39,5 +53,5 @@ export function numberRecords(
     // The clock AFTER this record travels with it (header `vc`): the log's state at its LId.
     out.push({ record: { ...r, lid: lastLid, toid, appendedAt }, clock: JSON.stringify(clock) });
   }
-  return { out, next: { lastLid, clock } };
+  return { out, next: { lastLid, clock }, duplicates };
 }
