@@ -3,6 +3,8 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patches/ before npm ci: its postinstall patches kafkajs (src/kafka/kafkajs-patch.ts says why).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

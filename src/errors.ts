@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   CHARIOTS_ERR_LOG_GAP: { httpStatus: 500, retriable: false },
   // flstore: another process (a maintainer, a rebuild) writes this store directory
   CHARIOTS_ERR_STORE_LOCKED: { httpStatus: 409, retriable: false },
+  // the installed kafkajs lacks patches/kafkajs+2.2.4.patch (see src/kafka/kafkajs-patch.ts)
+  CHARIOTS_ERR_KAFKA_CLIENT_UNPATCHED: { httpStatus: 500, retriable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

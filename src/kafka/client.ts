@@ -4,6 +4,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ChariotsConfig } from '../config/schema';
 import { ChariotsError, ConfigError } from '../errors';
 import type { Logger } from '../logger';
+import { assertKafkajsPatched } from './kafkajs-patch';
 
 export type KafkaClient = Kafka;
 
@@ -72,6 +73,7 @@ export function createKafkaClient(
   logger: Logger,
   clientSuffix = '',
 ): KafkaClient {
+  assertKafkajsPatched();
   if (cfg.brokers.length === 0) {
     throw new ChariotsError(
       'CHARIOTS_ERR_NO_BROKER',

@@ -4,6 +4,7 @@
  * and the sequencer — each a real child process — are killed with SIGKILL and restarted twice.
  * Every record must be appended exactly once, LIds exactly 1..N, each after its prerequisite.
  */
+import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { BatchingProducer } from '../../src/kafka';
@@ -206,6 +207,8 @@ describe('exactly once under kill -9, frozen processes and a frozen broker', () 
         ),
       );
       procs.forEach((p, i) => writeFileSync(`/tmp/stress-${i}-${p.stage}.log`, p.logs));
+      execSync(`rm -rf /tmp/stress-kafka-data && cp -r ${broker.dataDir} /tmp/stress-kafka-data`);
+      writeFileSync('/tmp/stress-prefix', env.prefix);
       console.log(
         'dups by path',
         [0, 1, 2].map((p) => dups.filter((l) => path(l[0].id) === p).length),

@@ -1,0 +1,52 @@
+import { testEnvironment, testLogger } from '../../test/helpers/cluster';
+import { readToEnd } from './reader';
+
+/**
+ * What a read_committed reader sees when transactions of several producers interleave on one
+ * partition and the one that started later is aborted first (the broker then lists the
+ * aborted transactions out of first-offset order). `released` is written like this by one
+ * producer per queue partition, and a fenced owner's transaction is aborted by its successor.
+ */
+it('a read_committed reader never sees aborted data of interleaved transactions', async () => {
+  const env = await testEnvironment('readcommitted');
+  const topic = env.topics.released;
+  const producer = (id: string) =>
+    env.kafka.producer({
+      transactionalId: `${topic}.${id}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+  const a = producer('a');
+  const b = producer('b');
+  const c = producer('c');
+  await Promise.all([a.connect(), b.connect(), c.connect()]);
+  try {
+    const msg = (v: string) => ({ topic, messages: [{ key: v, value: v, partition: 0 }] });
+    const ta = await a.transaction();
+    await ta.send(msg('a1-aborted'));
+    const tb = await b.transaction();
+    await tb.send(msg('b1-aborted'));
+    const tc = await c.transaction();
+    await tc.send(msg('c1-committed'));
+    await tb.abort();
+    await ta.send(msg('a2-aborted'));
+    await tc.commit();
+    await ta.abort();
+    const td = await c.transaction();
+    await td.send(msg('c2-committed'));
+    await td.commit();
+
+    const seen: string[] = [];
+    await readToEnd(env.kafka, {
+      topic,
+      partitions: [0],
+      logger: testLogger,
+      onBatch: (batch) => {
+        for (const m of batch.messages) seen.push(String(m.value));
+      },
+    });
+    expect(seen).toEqual(['c1-committed', 'c2-committed']);
+  } finally {
+    await Promise.all([a.disconnect(), b.disconnect(), c.disconnect()]);
+  }
+}, 60_000);
