@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream/promises';
+import { ChariotsError } from '../errors';
 import type { Logger } from '../logger';
 import { READ_ROUTE_SCHEMAS } from './reads';
 import { errorResponses } from './schemas';
@@ -25,8 +26,10 @@ const FORWARDED_REQUEST_HEADERS = ['authorization', 'accept'] as const;
 export const registerReadForwarding: FastifyPluginAsync<ReadForwardOptions> = async (app, opts) => {
   const upstreams = new MaintainerUpstreams(opts.urls, opts.timeoutMs, app.log as Logger);
   const streams = new Set<{ destroy(): void }>();
+  let closing = false;
   // Forwarded streams never end by themselves: end them before the server waits for requests.
   app.addHook('preClose', async () => {
+    closing = true;
     for (const s of streams) s.destroy();
   });
   app.addHook('onClose', async () => upstreams.close());
@@ -45,6 +48,13 @@ export const registerReadForwarding: FastifyPluginAsync<ReadForwardOptions> = as
         // req.url is the path and query string exactly as the caller wrote them.
         const answer = await upstreams.get(req.url, headers, stream && req.method === 'GET');
         if (answer.kind === 'buffered') return send(reply, answer);
+        // Its headers came after preClose ended the others: it would hold the close forever.
+        if (closing) {
+          answer.body.destroy();
+          // And the server's close would wait for this kept-alive connection to go idle.
+          reply.header('connection', 'close');
+          throw new ChariotsError('CHARIOTS_ERR_SHUTTING_DOWN', 'the batcher is shutting down');
+        }
         reply.hijack();
         const res = reply.raw;
         streams.add(answer.body);
