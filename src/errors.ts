@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   CHARIOTS_ERR_OVERLOADED: { httpStatus: 429, retriable: true },
   CHARIOTS_ERR_TIMEOUT: { httpStatus: 504, retriable: true },
   CHARIOTS_ERR_SHUTTING_DOWN: { httpStatus: 503, retriable: true },
+  // a batcher forwarding reads (batcher.readUrls): no maintainer's read API answered
+  CHARIOTS_ERR_MAINTAINER_UNAVAILABLE: { httpStatus: 503, retriable: true },
   CHARIOTS_ERR_FENCED: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_POISON_MESSAGE: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_INTERNAL: { httpStatus: 500, retriable: false },

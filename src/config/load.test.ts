@@ -103,6 +103,28 @@ describe('configuration', () => {
     }
   });
 
+  it('reads batcher.readUrls as a comma-separated list of http(s) URLs, from each source alike', () => {
+    const want = ['http://m1:8082', 'https://m2.example:8443/reads'];
+    const dir = mkdtempSync(join(tmpdir(), 'chariots-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ batcher: { readUrls: want } }));
+    const joined = 'http://m1:8082, https://m2.example:8443/reads';
+    expect(loadConfig({ env: {}, file }).batcher.readUrls).toEqual(want);
+    expect(loadConfig({ env: { CHARIOTS_BATCHER_READ_URLS: joined } }).batcher.readUrls).toEqual(
+      want,
+    );
+    expect(loadConfig({ env: {}, flags: { 'batcher.readUrls': joined } }).batcher.readUrls).toEqual(
+      want,
+    );
+    expect(loadConfig({ env: {} }).batcher.readUrls).toEqual([]);
+    const o = allOptions().find((x) => x.key === 'batcher.readUrls');
+    expect([o?.env, o?.flag]).toEqual(['CHARIOTS_BATCHER_READ_URLS', '--batcher-read-urls']);
+    for (const bad of ['maintainer:8082', 'ftp://m:1', 'http://m:8082/?x=1', 'http://'])
+      expect(codeOf(() => loadConfig({ env: { CHARIOTS_BATCHER_READ_URLS: bad } }))).toBe(
+        'CHARIOTS_ERR_BAD_CONFIG',
+      );
+  });
+
   it('names env vars and flags consistently', () => {
     const o = allOptions().find((x) => x.key === 'queue.deferTimeoutMs');
     expect(o?.env).toBe('CHARIOTS_QUEUE_DEFER_TIMEOUT_MS');

@@ -164,6 +164,24 @@ export const configSchema = z.object({
         100,
       ),
       waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
+      readUrls: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^https?:\/\/[^\s,/?#]+(\/[^\s,?#]*)?$/,
+              'a read URL is http(s)://host:port[/path], no query',
+            ),
+        )
+        .default([])
+        .describe(
+          "Base URLs of maintainers' read APIs (maintainer.port), comma separated, e.g. http://maintainer:8082; when set and no maintainer runs in this process, the batcher forwards the read routes (GET /record/:lid, /records, /log, /log/head, /log/stream) there, trying the next URL when one does not answer; empty = the batcher serves reads only from an in-process maintainer",
+        ),
+      readTimeoutMs: int(
+        5000,
+        "How long a forwarded read may take (ms): connecting and the answer's headers, and again for its body (not for /log/stream, which never ends); then the next read URL is tried, and when none answered the request gets 503 CHARIOTS_ERR_MAINTAINER_UNAVAILABLE",
+        100,
+      ),
     })
     .prefault({}),
   filter: z

@@ -110,6 +110,32 @@ describe('OpenAPI', () => {
     await m.close();
   });
 
+  it('documents the read routes a batcher forwards to maintainers (batcher.readUrls), with the 503', async () => {
+    const own: Route[] = [];
+    const fwd = await buildTestApp({
+      openapi: true,
+      readUrls: ['http://127.0.0.1:9'],
+      onRoute: (r) => own.push(r as Route),
+    });
+    const seen = documented(own);
+    expect(seen.map((r) => r.url)).toEqual(
+      expect.arrayContaining(['/record/:lid', '/records', '/log', '/log/stream', '/log/head']),
+    );
+    const d: Doc = (await fwd.app.inject('/openapi.json')).json();
+    expect(undocumented(d, seen)).toEqual([]);
+    for (const p of ['/record/{lid}', '/records', '/log', '/log/stream', '/log/head'])
+      expect([p, Object.keys(d.paths[p].get.responses)]).toEqual([
+        p,
+        expect.arrayContaining(['503']),
+      ]);
+    // The unreachable maintainer's answer matches what is documented.
+    const res = await fwd.app.inject('/log/head');
+    const schema = d.paths['/log/head'].get.responses['503'].content?.['application/json']?.schema;
+    const ajv = new Ajv({ strict: false, validateFormats: false });
+    expect([res.statusCode, ajv.validate(schema!, res.json())]).toEqual([503, true]);
+    await fwd.app.close();
+  });
+
   it('is an OpenAPI 3 document and /docs is the Swagger UI', async () => {
     expect(doc.openapi).toMatch(/^3\./);
     const ui = await app.inject('/docs');

@@ -240,3 +240,15 @@ const GET_HEAD = {
     ...errorResponses(),
   },
 };
+
+/**
+ * The read routes and their descriptions, for the batcher's forwarding of them to a
+ * maintainer (src/http/read-forward.ts): it serves exactly these URLs, documented alike.
+ */
+export const READ_ROUTE_SCHEMAS = {
+  '/record/:lid': GET_RECORD,
+  '/records': GET_RECORDS,
+  '/log': GET_LOG,
+  '/log/head': GET_HEAD,
+  '/log/stream': GET_STREAM,
+} as const;

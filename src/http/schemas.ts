@@ -40,7 +40,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported content type',
   429: 'Overloaded: retry later (retry-after)',
   500: 'Internal error',
-  503: 'Broker unavailable or shutting down: retry later (retry-after)',
+  503: 'Broker (or, for a forwarded read, every maintainer) unavailable, or shutting down: retry later (retry-after)',
   504: 'Timed out waiting: the record may still be appended',
 };
 

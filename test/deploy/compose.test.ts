@@ -71,6 +71,32 @@ describe.each(FILES)('%s', (file) => {
     }
   });
 
+  it("points every batcher's reads at a maintainer service of its datacenter, on its read port", () => {
+    const running = (stage: string) =>
+      Object.entries(doc.services).filter(
+        ([, s]) => s.command?.[0] === 'start' && s.command.includes(stage),
+      );
+    const batchers = running('batcher');
+    expect(batchers.length).toBeGreaterThan(0);
+    for (const [name, s] of batchers) {
+      const config = loadConfig({ env: s.environment ?? {} });
+      // Without it the split stages' batcher answers NOT_FOUND on every read (and in /ui).
+      expect([name, config.batcher.readUrls.length]).toEqual([name, 1]);
+      for (const u of config.batcher.readUrls) {
+        const url = new URL(u);
+        const target = running('maintainer').find(([n]) => n === url.hostname);
+        expect([name, u, target !== undefined]).toEqual([name, u, true]);
+        const m = loadConfig({ env: target![1].environment ?? {} });
+        expect([name, u, Number(url.port), m.dcId]).toEqual([
+          name,
+          u,
+          m.maintainer.port,
+          config.dcId,
+        ]);
+      }
+    }
+  });
+
   it('runs every pipeline stage', () => {
     const started = Object.values(doc.services).flatMap((s) =>
       s.command?.[0] === 'start' ? s.command.slice(1) : [],

@@ -3,7 +3,10 @@
  * against a whole pipeline on the real broker, with bearer tokens on: the page loads
  * without a token and says why it shows no data, then with the token typed in shows a
  * causal chain appended through the API in the tail and in the SVG drawing, LIds in order.
- * The screenshot is left in test-artifacts/ui-dashboard.png.
+ * Twice: every stage in one process (`chariots dev`), and the deployed shape where the
+ * batcher and the maintainer are processes of their own (the batcher forwards the page's
+ * reads to the maintainer, batcher.readUrls). The screenshots are left in
+ * test-artifacts/ui-dashboard.png and ui-dashboard-split.png.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { hashTag } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import type { BatcherHandle } from '../../src/stages/batcher';
 import { testEnvironment, testLogger } from '../helpers/cluster';
+import { freePort, StageProcess } from '../helpers/stage-process';
 
 /** What the functions run inside the page use of it (this project compiles without the DOM lib). */
 interface PageElement {
@@ -42,9 +46,50 @@ function chromiumPath(): string {
   throw new Error('no chromium found: apt-get install chromium (or set CHROMIUM_PATH)');
 }
 
-describe('the /ui dashboard in a browser', () => {
+/** Starts the batcher and the maintainer as processes of their own; answers the batcher's URL. */
+async function splitProcesses(
+  env: Awaited<ReturnType<typeof testEnvironment>>,
+  dataDir: string,
+  procs: StageProcess[],
+): Promise<string> {
+  const [mPort, bPort] = [await freePort(), await freePort()];
+  const common = {
+    KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+    CHARIOTS_TOPIC_PREFIX: env.prefix,
+    CHARIOTS_HTTP_HOST: '127.0.0.1',
+    CHARIOTS_TCP_ENABLED: 'false',
+    CHARIOTS_AUTH_TOKENS: `${TOKEN}:admin`,
+  };
+  procs.push(
+    new StageProcess('maintainer', {
+      ...common,
+      CHARIOTS_DATA_DIR: dataDir,
+      CHARIOTS_MAINTAINER_PORT: String(mPort),
+      CHARIOTS_HTTP_ADMIN_ENABLED: 'false',
+    }),
+    new StageProcess('batcher', {
+      ...common,
+      CHARIOTS_HTTP_PORT: String(bPort),
+      CHARIOTS_HTTP_ADMIN_HOST: '127.0.0.1',
+      CHARIOTS_HTTP_ADMIN_PORT: String(await freePort()),
+      CHARIOTS_BATCHER_READ_URLS: `http://127.0.0.1:${mPort}`,
+    }),
+  );
+  await Promise.all(procs.map((p) => p.start(180000)));
+  return `http://127.0.0.1:${bPort}`;
+}
+
+describe.each([
+  { shape: 'every stage in one process', split: false, shot: 'ui-dashboard.png' },
+  {
+    shape: 'batcher and maintainer in processes of their own',
+    split: true,
+    shot: 'ui-dashboard-split.png',
+  },
+])('the /ui dashboard in a browser, $shape', ({ split, shot: shotName }) => {
   let env: Awaited<ReturnType<typeof testEnvironment>>;
   let running: RunningStages;
+  const procs: StageProcess[] = [];
   let browser: Browser;
   let page: Page;
   let base: string;
@@ -57,12 +102,17 @@ describe('the /ui dashboard in a browser', () => {
       tcp: { enabled: false },
       auth: { tokens: [`${TOKEN}:admin`] },
     });
-    running = await runStages(
-      env.config,
-      ['batcher', 'filter', 'queue', 'sequencer', 'maintainer'],
-      testLogger,
-    );
-    base = (running.handles.batcher as BatcherHandle).httpUrl;
+    if (split) {
+      running = await runStages(env.config, ['filter', 'queue', 'sequencer'], testLogger);
+      base = await splitProcesses(env, dataDir, procs);
+    } else {
+      running = await runStages(
+        env.config,
+        ['batcher', 'filter', 'queue', 'sequencer', 'maintainer'],
+        testLogger,
+      );
+      base = (running.handles.batcher as BatcherHandle).httpUrl;
+    }
     browser = await chromium.launch({
       executablePath: chromiumPath(),
       headless: true,
@@ -70,9 +120,10 @@ describe('the /ui dashboard in a browser', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
+  }, 300000);
   afterAll(async () => {
     await browser?.close();
+    await Promise.all(procs.map((p) => p.stop()));
     await running?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -162,7 +213,7 @@ describe('the /ui dashboard in a browser', () => {
     expect(await page.textContent('#ready')).toMatch(/ready/);
 
     mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = join(ARTIFACTS, 'ui-dashboard.png');
+    const shot = join(ARTIFACTS, shotName);
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
   });

@@ -129,8 +129,13 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       deadletter,
       redrive: (entry) => redriver.send(redriveMessages(entry.id, entry.record!, topics)),
       store: ctx.shared?.flstore,
+      forwardReads: { urls: config.batcher.readUrls, timeoutMs: config.batcher.readTimeoutMs },
       adminUrl: () => ctx.shared?.adminUrl,
     });
+    if (ctx.shared?.flstore && config.batcher.readUrls.length > 0)
+      logger.info('batcher.readUrls unused: the maintainer in this process serves the reads');
+    else if (config.batcher.readUrls.length > 0)
+      logger.info({ readUrls: config.batcher.readUrls }, 'read routes forwarded to maintainers');
     if (config.http.enabled) {
       await app.listen({ host: config.http.host, port: config.http.port });
     } else {

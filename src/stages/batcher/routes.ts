@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { StoreReader } from '../../flstore/types';
 import { acceptRawBodies } from '../../http/raw-body';
+import { registerReadForwarding, type ReadForwardOptions } from '../../http/read-forward';
 import { addReadRoutes } from '../../http/reads';
 import { registerUiRoutes } from '../../http/ui';
 import { registerAdminRoutes, type AdminRouteDeps } from './routes-admin';
@@ -16,6 +17,8 @@ export type BatcherRouteDeps = AppendRouteDeps &
   AdminRouteDeps & {
     /** An in-process maintainer's store (chariots dev): the batcher then serves the reads. */
     store?: StoreReader;
+    /** Else, maintainers' read APIs to forward the reads to (batcher.readUrls; split stages). */
+    forwardReads?: ReadForwardOptions;
     /** This process's admin view, proxied for the dashboard. */
     adminUrl?: () => string | undefined;
   };
@@ -37,5 +40,8 @@ export async function registerBatcherRoutes(
   await app.register(async (scope) =>
     registerUiRoutes(scope, { adminUrl: deps.adminUrl ?? (() => undefined) }),
   );
+  // Without either, the read routes answer 404 CHARIOTS_ERR_NOT_FOUND (no route).
   if (deps.store) await addReadRoutes(app, deps.store);
+  else if (deps.forwardReads?.urls.length)
+    await app.register(registerReadForwarding, deps.forwardReads);
 }

@@ -48,6 +48,9 @@ export async function buildTestApp(
     openapi?: boolean;
     onRoute?: (r: { method: string | string[]; url: string; schema?: unknown }) => void;
     store?: StoreReader;
+    /** Maintainers' read APIs the reads are forwarded to (batcher.readUrls). */
+    readUrls?: string[];
+    readTimeoutMs?: number;
     adminUrl?: () => string | undefined;
   } = {},
 ) {
@@ -78,6 +81,9 @@ export async function buildTestApp(
       redriven.push(e);
     },
     store: overrides.store,
+    forwardReads: overrides.readUrls
+      ? { urls: overrides.readUrls, timeoutMs: overrides.readTimeoutMs ?? 5000 }
+      : undefined,
     adminUrl: overrides.adminUrl,
   });
   await app.ready();
