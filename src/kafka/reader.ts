@@ -3,6 +3,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { withRetry } from './retry';
+import { awaitStable } from './stable';
 import type { InBatch, InMessage } from './types';
 
 export function toInMessage(topic: string, partition: number, m: KafkaMessage): InMessage {
@@ -141,11 +142,19 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
   };
 }
 
-/** Reads the partitions to their current end, then stops. */
+/**
+ * Reads the partitions to their current end, then stops. `awaitPending`: first wait until no
+ * transaction is pending on them (see stable.ts) — for a stage rebuilding from a changelog
+ * only its own, just fenced, transactional id writes.
+ */
 export async function readToEnd(
   kafka: KafkaClient,
-  opts: Omit<FollowOptions, 'from'> & { from?: StartPosition },
+  opts: Omit<FollowOptions, 'from'> & { from?: StartPosition; awaitPending?: boolean },
 ): Promise<void> {
+  if (opts.awaitPending) {
+    if (!opts.partitions) throw new Error('readToEnd: awaitPending needs explicit partitions');
+    await awaitStable(kafka, opts.topic, opts.partitions, opts.logger);
+  }
   const f = await followTopic(kafka, { ...opts, from: opts.from ?? 'earliest' });
   try {
     await f.caughtUp;

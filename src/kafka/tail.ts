@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { followTopic } from './reader';
 import { withRetry } from './retry';
+import { awaitStable } from './stable';
 import type { InMessage } from './types';
 
 /**
@@ -16,8 +17,11 @@ export async function readTail(
   partition: number,
   count: number,
   logger: Logger,
+  /** First wait until no transaction is pending on the partition (see stable.ts). */
+  opts: { awaitPending?: boolean } = {},
 ): Promise<InMessage[]> {
   if (count <= 0) return [];
+  if (opts.awaitPending) await awaitStable(kafka, topic, [partition], logger);
   const o = await withRetry(
     `offsets of ${topic}`,
     async () => {

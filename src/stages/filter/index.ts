@@ -51,6 +51,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         topic: ctx.topics.dedup,
         partitions: [partition],
         logger,
+        // Ids of a transaction that committed just before the fence must be seen, or their
+        // second copies would pass (see stable.ts).
+        awaitPending: true,
         onBatch: (b) => {
           for (const m of b.messages) applyDedupMessage(w, m.key, m.value);
         },

@@ -76,6 +76,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         topic: ctx.topics.deferred,
         partitions: [partition],
         logger,
+        // A release that committed just before the fence must be seen, or its entries
+        // would be restored and released again (see stable.ts).
+        awaitPending: true,
         onBatch: (b) => {
           for (const m of b.messages) {
             if (!m.key) continue;

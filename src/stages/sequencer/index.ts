@@ -33,7 +33,11 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async () => {
-      const tail = await readTail(ctx.kafka, ctx.topics.log, 0, Math.max(1, dedupRecords), logger);
+      // After the fence, the previous sequencer's last transaction may still be completing:
+      // reading the tail before it is visible would reuse its LIds (see stable.ts).
+      const tail = await readTail(ctx.kafka, ctx.topics.log, 0, Math.max(1, dedupRecords), logger, {
+        awaitPending: true,
+      });
       const last = tail[tail.length - 1];
       recent = new RecentIds(dedupRecords);
       for (const m of tail) if (m.key) recent.add(m.key.toString());
