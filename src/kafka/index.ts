@@ -23,6 +23,7 @@ export {
   type TopicRole,
 } from './topics';
 export { readLastMessage, readTail } from './tail';
+export { awaitStable } from './stable';
 export { startAtLeastOnce, type AtLeastOnceOptions } from './consumer';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';
 export { TransactionalProducer, type TransactionalProducerOptions } from './transactional-producer';

@@ -1,10 +1,10 @@
 import { PoisonMessageError } from '../../errors';
-import { readTail, TransactionalStage } from '../../kafka';
+import { awaitStable, TransactionalStage } from '../../kafka';
 import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
 import { metrics, observeAppendLatency, recordLag } from '../../metrics';
 import type { StageContext, StageHandle } from '../types';
 import { numberRecords, type NumberingState } from './numbering';
-import { RecentIds } from './recent-ids';
+import { LogTail } from './log-tail';
 
 /** Log message header: the `released` offset up to which the sequencer had numbered. */
 export const RELEASED_OFFSET_HEADER = 'ro';
@@ -21,8 +21,13 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'sequencer' });
   const { dcId } = ctx.config;
   let state: NumberingState | undefined;
-  let recent = new RecentIds(0);
-  const { dedupRecords } = ctx.config.sequencer;
+  const tail = await LogTail.start(
+    ctx.kafka,
+    ctx.topics.log,
+    ctx.config.sequencer.dedupRecords,
+    logger,
+  );
+  const recent = tail.recent;
 
   const stage = new TransactionalStage({
     kafka: ctx.kafka,
@@ -34,13 +39,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     logger,
     onAssign: async () => {
       // After the fence, the previous sequencer's last transaction may still be completing:
-      // reading the tail before it is visible would reuse its LIds (see stable.ts).
-      const tail = await readTail(ctx.kafka, ctx.topics.log, 0, Math.max(1, dedupRecords), logger, {
-        awaitPending: true,
-      });
-      const last = tail[tail.length - 1];
-      recent = new RecentIds(dedupRecords);
-      for (const m of tail) if (m.key) recent.add(m.key.toString());
+      // its records must be seen before continuing, or their LIds would be reused.
+      await awaitStable(ctx.kafka, ctx.topics.log, [0], logger);
+      const last = await tail.last(ctx.kafka, ctx.topics.log, logger);
       let resume: bigint | undefined;
       if (!last?.value) state = { lastLid: 0, clock: {} };
       else {
@@ -132,5 +133,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   });
   ctx.health.register('sequencer', () => stage.readiness());
   await stage.start();
-  return { close: () => stage.close() };
+  return {
+    close: async () => {
+      await stage.close();
+      await tail.close();
+    },
+  };
 }
