@@ -60,11 +60,6 @@ export class CausalQueue {
     for (const r of rb.records) tx.send(this.releasedMessage(r));
     for (const e of rb.woken) tx.send(this.tombstone(e));
     tx.onCommit(() => {
-      if (process.env.TRACE_RELEASES && rb.records.length > 0)
-        this.logger.info(
-          { partition: rb.partition, ids: rb.records.map((r) => r.id), woken: [...woken] },
-          'TRACE released',
-        );
       for (const id of woken) this.deferred.remove(id);
       if (rb.stale.length > 0) {
         metrics().duplicatesDropped.inc({ stage: 'queue' }, rb.stale.length);
