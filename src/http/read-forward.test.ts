@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
 import pino from 'pino';
-import { FlStore } from '../flstore';
+import type { FlStore } from '../flstore';
 import { entries } from '../flstore/test-records';
+import { filledTestStore } from '../flstore/test-store';
 import { Health } from '../health';
 import { buildTestApp } from '../stages/batcher/test-helpers';
 import { createApp } from './app';
@@ -19,25 +17,16 @@ import { READ_ROUTE_SCHEMAS, registerReadRoutes } from './reads';
  * is down or silent gives 503 CHARIOTS_ERR_MAINTAINER_UNAVAILABLE, never a hang.
  */
 const logger = pino({ level: 'silent' });
-let dir: string;
 let store: FlStore;
+let remove: () => Promise<void>;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'read-forward-'));
-  store = await FlStore.open({
-    dir,
-    segmentBytes: 1 << 16,
-    fsync: 'never',
-    fsyncIntervalMs: 1000,
-    logger,
-  });
-  await store.append(entries(1, 250));
+  ({ store, remove } = await filledTestStore('read-forward', 250));
 });
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await remove();
 });
 
 /** A maintainer's own read API (what `chariots start maintainer` serves on maintainer.port). */

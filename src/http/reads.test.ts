@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { FlStore } from '../flstore';
+import type { FlStore } from '../flstore';
 import { entries, makeRecord } from '../flstore/test-records';
+import { filledTestStore } from '../flstore/test-store';
 import type { StoreReader } from '../flstore/types';
 import { Health } from '../health';
 import { toPublicJson } from '../record';
@@ -13,8 +11,8 @@ import { createApp } from './app';
 import { registerReadRoutes, streamRecords } from './reads';
 
 const logger = pino({ level: 'silent' });
-let dir: string;
 let store: FlStore;
+let remove: () => Promise<void>;
 const pub = (lid: number) => JSON.parse(JSON.stringify(toPublicJson(makeRecord(lid))));
 
 async function appFor(s: StoreReader) {
@@ -24,20 +22,9 @@ async function appFor(s: StoreReader) {
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'reads-'));
-  store = await FlStore.open({
-    dir,
-    segmentBytes: 1 << 16,
-    fsync: 'never',
-    fsyncIntervalMs: 1000,
-    logger,
-  });
-  await store.append(entries(1, 250));
+  ({ store, remove } = await filledTestStore('reads', 250));
 });
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => remove());
 
 describe('read routes', () => {
   it('GET /record/:lid answers the record, 404 when none yet, 400 when not an LId', async () => {
