@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { BatchingProducer, type KafkaClient } from '../../src/kafka';
 import { hashTag, toPublicJson, type LogRecord, type PublicRecord } from '../../src/record';
-import { testLogger } from '../helpers/cluster';
+import { testLogger, type testEnvironment } from '../helpers/cluster';
+import { StageProcess } from '../helpers/stage-process';
 
 /**
  * `n` records for the ingest topic, produced directly as applications would: a handful of
@@ -89,4 +91,29 @@ export async function runCli(
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout, stderr };
+}
+
+/**
+ * `chariots start maintainer` as a child process (so it can be killed -9) on the test's
+ * topics, storing under `dataDir` in 64 KiB segments (several segments from a few thousand
+ * records) and serving its read API on `port`; `storeDir` is where its flstore lands.
+ */
+export function maintainerProcess(
+  env: Awaited<ReturnType<typeof testEnvironment>>,
+  dataDir: string,
+  port: number,
+): { proc: StageProcess; url: string; storeDir: string } {
+  const proc = new StageProcess('maintainer', {
+    CHARIOTS_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+    CHARIOTS_TOPIC_PREFIX: env.prefix,
+    CHARIOTS_DATA_DIR: dataDir,
+    CHARIOTS_MAINTAINER_PORT: String(port),
+    CHARIOTS_MAINTAINER_SEGMENT_BYTES: '65536',
+    CHARIOTS_HTTP_HOST: '127.0.0.1',
+  });
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    storeDir: join(dataDir, `${env.prefix}flstore`),
+  };
 }
