@@ -10,7 +10,6 @@
  *   BENCH_FLSTORE_RECORDS=1000000 (0 skips the store part)
  *   BENCH_FLSTORE_REBUILD=1000000 (0 skips the rebuild)
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { FlStore, type FsyncPolicy } from '../src/flstore';
 import { encodeLog, type LogRecord } from '../src/record';
+import { runCli } from '../test/helpers/cli';
 import { percentile, sortedFinite } from './stats';
 
 const N = Number(process.env.BENCH_FLSTORE_RECORDS ?? 1_000_000);
@@ -252,26 +252,6 @@ async function rebuildBench() {
     rmSync(dataDir, { recursive: true, force: true });
     await broker.stop();
   }
-}
-
-function runCli(args: string[], env: Record<string, string>) {
-  const root = join(__dirname, '..');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src', 'cli', 'index.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
-  );
 }
 
 async function main() {

@@ -68,31 +68,6 @@ export async function until(
   }
 }
 
-/** Runs the chariots CLI (TypeScript through tsx) and collects its output. */
-export async function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
-  const root = join(__dirname, '..', '..');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src', 'cli', 'index.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout, stderr };
-}
-
 /**
  * `chariots start maintainer` as a child process (so it can be killed -9) on the test's
  * topics, storing under `dataDir` in 64 KiB segments (several segments from a few thousand
