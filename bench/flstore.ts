@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { FlStore, type FsyncPolicy } from '../src/flstore';
+import { appendNumbered } from '../src/flstore/test-store';
 import { encodeLog, type LogRecord } from '../src/record';
 import { runCli } from '../test/helpers/cli';
 import { percentile, sortedFinite } from './stats';
@@ -67,19 +68,9 @@ const storeOpts = (dir: string, fsync: FsyncPolicy) => ({
 const note = (s: string) => process.stderr.write(`[bench:flstore] ${s}\n`);
 
 async function appendAll(store: FlStore) {
-  let bytes = 0;
   const t = performance.now();
   const cpu0 = process.cpuUsage();
-  for (let from = 1; from <= N; from += BATCH) {
-    const entries = [];
-    for (let lid = from; lid < from + BATCH && lid <= N; lid++) {
-      const record = benchRecord(lid);
-      const value = encodeLog(record);
-      bytes += value.length;
-      entries.push({ record, value, offset: String(lid) });
-    }
-    await store.append(entries);
-  }
+  const bytes = await appendNumbered(store, N, benchRecord, BATCH);
   const s = (performance.now() - t) / 1000;
   return {
     seconds: +s.toFixed(2),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { encodeLog, type LogRecord } from '../record';
 import { FlStore } from './store';
 import { entries } from './test-records';
 
@@ -36,4 +37,29 @@ export async function filledTestStore(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Appends `record(1)` … `record(count)` in batches of `batch` (what one maintainer fetch
+ * typically delivers), each at the Kafka offset of its LId, and returns the bytes of the
+ * stored values. The benchmarks time this loop.
+ */
+export async function appendNumbered(
+  store: FlStore,
+  count: number,
+  record: (lid: number) => LogRecord,
+  batch = 1000,
+): Promise<number> {
+  let bytes = 0;
+  for (let from = 1; from <= count; from += batch) {
+    const slice = [];
+    for (let lid = from; lid < from + batch && lid <= count; lid++) {
+      const r = record(lid);
+      const value = encodeLog(r);
+      bytes += value.length;
+      slice.push({ record: r, value, offset: String(lid) });
+    }
+    await store.append(slice);
+  }
+  return bytes;
 }

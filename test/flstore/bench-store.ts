@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { FlStore, type FsyncPolicy } from '../../src/flstore';
-import { encodeLog, type LogRecord } from '../../src/record';
+import { appendNumbered } from '../../src/flstore/test-store';
+import type { LogRecord } from '../../src/record';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const fsync = (process.argv[3] ?? 'always') as FsyncPolicy;
@@ -37,18 +38,8 @@ async function main() {
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   const store = await FlStore.open(opts);
-  let bytes = 0;
   let t = process.hrtime.bigint();
-  for (let from = 1; from <= N; from += BATCH) {
-    const entries = [];
-    for (let lid = from; lid < from + BATCH && lid <= N; lid++) {
-      const record = rec(lid);
-      const value = encodeLog(record);
-      bytes += value.length;
-      entries.push({ record, value, offset: String(lid) });
-    }
-    await store.append(entries);
-  }
+  const bytes = await appendNumbered(store, N, rec, BATCH);
   const appendS = Number(process.hrtime.bigint() - t) / 1e9;
   global.gc?.();
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
