@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { BatchingProducer, type KafkaClient } from '../../src/kafka';
+import type { KafkaClient } from '../../src/kafka';
 import { hashTag, toPublicJson, type LogRecord, type PublicRecord } from '../../src/record';
-import { testLogger, type testEnvironment } from '../helpers/cluster';
+import type { testEnvironment } from '../helpers/cluster';
+import { ingestMessages, testProducer } from '../helpers/ingest';
 import { StageProcess } from '../helpers/stage-process';
 
 /**
@@ -30,21 +31,9 @@ export async function produceAll(
   topic: string,
   records: object[],
 ): Promise<void> {
-  const producer = new BatchingProducer(kafka, {
-    lingerMs: 2,
-    maxBatchMessages: 1000,
-    maxPending: 100000,
-    logger: testLogger,
-  });
-  await producer.connect();
+  const producer = await testProducer(kafka, { lingerMs: 2, maxBatchMessages: 1000 });
   try {
-    await producer.sendMany(
-      records.map((r) => ({
-        topic,
-        key: String((r as { seed: string }).seed),
-        value: JSON.stringify(r),
-      })),
-    );
+    await producer.sendMany(ingestMessages(topic, records));
   } finally {
     await producer.close();
   }
