@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { FlStore, type FsyncPolicy } from '../src/flstore';
+import { appRecord } from '../src/flstore/test-records';
 import { appendNumbered } from '../src/flstore/test-store';
 import { encodeLog, type LogRecord } from '../src/record';
 import { runCli } from '../test/helpers/cli';
@@ -30,24 +31,13 @@ const REGIONS = ['eu-west-1', 'us-east-2', 'ap-south-1'];
 
 /** ~100 bytes of tags: two repeating (user, kind), one of 3 values, two unique per record. */
 export function benchRecord(lid: number): LogRecord {
-  return {
-    lid,
-    toid: lid,
-    host: 1,
-    id: `0b5c${lid.toString(16).padStart(8, '0')}-7d1e-4a3b-9c2d-5e6f7a8b9c0d`,
-    seed: String(lid % 1000),
-    prehash: [],
-    parent: [],
-    tags: {
-      user: `u${lid % 10000}`,
-      kind: `k${lid % 10}`,
-      region: REGIONS[lid % 3],
-      n: String(lid),
-      trace: (lid * 2654435761).toString(16).padStart(16, '0'),
-    },
-    receivedAt: '2026-01-01T00:00:00.000Z',
-    appendedAt: '2026-01-01T00:00:00.001Z',
-  };
+  return appRecord(lid, {
+    user: `u${lid % 10000}`,
+    kind: `k${lid % 10}`,
+    region: REGIONS[lid % 3],
+    n: String(lid),
+    trace: (lid * 2654435761).toString(16).padStart(16, '0'),
+  });
 }
 
 const gc = () => (global.gc ? global.gc() : undefined);
