@@ -10,14 +10,16 @@
  *   BENCH_FLSTORE_RECORDS=1000000 (0 skips the store part)
  *   BENCH_FLSTORE_REBUILD=1000000 (0 skips the rebuild)
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, uptime } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load';
 import { FlStore, type FsyncPolicy } from '../src/flstore';
+import { appRecord } from '../src/flstore/test-records';
+import { appendNumbered } from '../src/flstore/test-store';
 import { encodeLog, type LogRecord } from '../src/record';
+import { runCli } from '../test/helpers/cli';
 import { percentile, sortedFinite } from './stats';
 
 const N = Number(process.env.BENCH_FLSTORE_RECORDS ?? 1_000_000);
@@ -29,24 +31,13 @@ const REGIONS = ['eu-west-1', 'us-east-2', 'ap-south-1'];
 
 /** ~100 bytes of tags: two repeating (user, kind), one of 3 values, two unique per record. */
 export function benchRecord(lid: number): LogRecord {
-  return {
-    lid,
-    toid: lid,
-    host: 1,
-    id: `0b5c${lid.toString(16).padStart(8, '0')}-7d1e-4a3b-9c2d-5e6f7a8b9c0d`,
-    seed: String(lid % 1000),
-    prehash: [],
-    parent: [],
-    tags: {
-      user: `u${lid % 10000}`,
-      kind: `k${lid % 10}`,
-      region: REGIONS[lid % 3],
-      n: String(lid),
-      trace: (lid * 2654435761).toString(16).padStart(16, '0'),
-    },
-    receivedAt: '2026-01-01T00:00:00.000Z',
-    appendedAt: '2026-01-01T00:00:00.001Z',
-  };
+  return appRecord(lid, {
+    user: `u${lid % 10000}`,
+    kind: `k${lid % 10}`,
+    region: REGIONS[lid % 3],
+    n: String(lid),
+    trace: (lid * 2654435761).toString(16).padStart(16, '0'),
+  });
 }
 
 const gc = () => (global.gc ? global.gc() : undefined);
@@ -67,19 +58,9 @@ const storeOpts = (dir: string, fsync: FsyncPolicy) => ({
 const note = (s: string) => process.stderr.write(`[bench:flstore] ${s}\n`);
 
 async function appendAll(store: FlStore) {
-  let bytes = 0;
   const t = performance.now();
   const cpu0 = process.cpuUsage();
-  for (let from = 1; from <= N; from += BATCH) {
-    const entries = [];
-    for (let lid = from; lid < from + BATCH && lid <= N; lid++) {
-      const record = benchRecord(lid);
-      const value = encodeLog(record);
-      bytes += value.length;
-      entries.push({ record, value, offset: String(lid) });
-    }
-    await store.append(entries);
-  }
+  const bytes = await appendNumbered(store, N, benchRecord, BATCH);
   const s = (performance.now() - t) / 1000;
   return {
     seconds: +s.toFixed(2),
@@ -252,26 +233,6 @@ async function rebuildBench() {
     rmSync(dataDir, { recursive: true, force: true });
     await broker.stop();
   }
-}
-
-function runCli(args: string[], env: Record<string, string>) {
-  const root = join(__dirname, '..');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src', 'cli', 'index.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
-  );
 }
 
 async function main() {

@@ -12,18 +12,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import pino from 'pino';
-import { loadConfig } from '../src/config/load';
-import {
-  applyTopics,
-  BatchingProducer,
-  createKafkaClient,
-  followTopic,
-  loadTopicDeclarations,
-  topicNames,
-} from '../src/kafka';
+import { BatchingProducer, createKafkaClient, followTopic, topicNames } from '../src/kafka';
 import { acquireBroker } from '../src/kafka/broker';
 import { decodeLog } from '../src/record';
 import { runStages } from '../src/runtime/run-stages';
+import { datacenters } from '../test/helpers/datacenters';
 import { percentile, sortedFinite } from './stats';
 import { makeRecords, toSpecJson } from './workload';
 
@@ -39,22 +32,12 @@ const progress = (line: string) => {
 
 async function main() {
   const broker = await acquireBroker({ logger });
-  const base = `bench-repl-${randomBytes(3).toString('hex')}-`;
-  const prefix = (dc: number) => `${base}dc${dc}.`;
+  const dcs = datacenters(`bench-repl-${randomBytes(3).toString('hex')}-`, broker.brokers);
+  const { prefix } = dcs;
   const cfg = (dc: number) =>
-    loadConfig({
-      env: {},
-      overrides: {
-        dcId: dc,
-        topicPrefix: prefix(dc),
-        log: { level: 'warn' },
-        kafka: { brokers: broker.brokers },
-        replication: { peers: [`${3 - dc}@${prefix(3 - dc)}`] },
-      },
-    });
+    dcs.configFor(dc, { replication: { peers: dcs.peersOf(dc, [1, 2]) } });
   const kafka = createKafkaClient(cfg(1).kafka, logger);
-  for (const dc of [1, 2])
-    await applyTopics(kafka, loadTopicDeclarations(), { prefix: prefix(dc), replicationFactor: 1 });
+  await dcs.applyTopics(kafka, [1, 2]);
   const stages = await Promise.all(
     [1, 2].map((dc) => runStages(cfg(dc), ['filter', 'queue', 'sequencer', 'sender'], logger)),
   );

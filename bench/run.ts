@@ -386,28 +386,18 @@ async function main() {
         } else c.duplicates++;
       }
     };
+  /** Follows a log topic from now on, noting when each of `target`'s records is appended. */
+  const followAppends = (topic: string, target: Target, idOf: Parameters<typeof onAppended>[1]) =>
+    followTopic(kafka, { topic, from: 'latest', logger, onBatch: onAppended(target, idOf) });
   const followers: Follower[] = [];
-  if (stages)
-    followers.push(
-      await followTopic(kafka, {
-        topic: topics.log,
-        from: 'latest',
-        logger,
-        onBatch: onAppended('chariots', (m) => m.key?.toString()),
-      }),
-    );
+  if (stages) followers.push(await followAppends(topics.log, 'chariots', (m) => m.key?.toString()));
   if (baseline)
     followers.push(
-      await followTopic(kafka, {
-        topic: baseTopics.log,
-        from: 'latest',
-        logger,
-        // The chain forwards the raw record; its id is the first field.
-        onBatch: onAppended('baseline', (m) => {
-          const v = m.value?.toString('latin1', 0, 200) ?? '';
-          const s = v.indexOf('"id":"');
-          return s < 0 ? undefined : v.slice(s + 6, v.indexOf('"', s + 6));
-        }),
+      // The chain forwards the raw record; its id is the first field.
+      await followAppends(baseTopics.log, 'baseline', (m) => {
+        const v = m.value?.toString('latin1', 0, 200) ?? '';
+        const s = v.indexOf('"id":"');
+        return s < 0 ? undefined : v.slice(s + 6, v.indexOf('"', s + 6));
       }),
     );
 

@@ -4,6 +4,7 @@
  * `<runTag>-<index>`, so whoever sees a record in the log knows which send it answers.
  */
 import { hashTag } from '../src/record';
+import { prng } from '../test/helpers/prng';
 
 export interface BenchRecord {
   id: string;
@@ -16,18 +17,6 @@ export interface BenchRecord {
 export const SEEDS = 10_000;
 export const PREHASH_SHARE = 0.2;
 
-/** Small deterministic PRNG (mulberry32), so every run of a workload sends the same shape. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PAD = 'x'.repeat(56);
 
 /**
@@ -35,7 +24,8 @@ const PAD = 'x'.repeat(56);
  * with probability 0.2 / (share of records that have one), so 20 % of ALL records carry one.
  */
 export function makeRecords(runTag: string, count: number, seeds = SEEDS): BenchRecord[] {
-  const rand = rng(count * 31 + seeds);
+  // Seeded, so every run of a workload sends the same shape.
+  const rand = prng(count * 31 + seeds);
   const seedOf = new Array<number>(count);
   for (let i = 0; i < count; i++) seedOf[i] = Math.floor(rand() * seeds);
   const lastOfSeed = new Map<number, number>();

@@ -31,3 +31,22 @@ export function entries(from: number, to: number): AppendEntry[] {
   }
   return out;
 }
+
+/**
+ * A record shaped like an application's, for the flstore benchmarks: a UUID-like id, one of
+ * 1000 seeds, no prerequisites; each benchmark gives it its own tags.
+ */
+export function appRecord(lid: number, tags: Record<string, string>): LogRecord {
+  return {
+    lid,
+    toid: lid,
+    host: 1,
+    id: `0b5c${lid.toString(16).padStart(8, '0')}-7d1e-4a3b-9c2d-5e6f7a8b9c0d`,
+    seed: String(lid % 1000),
+    prehash: [],
+    parent: [],
+    tags,
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    appendedAt: '2026-01-01T00:00:00.001Z',
+  };
+}

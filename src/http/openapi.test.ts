@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Ajv from 'ajv';
 import pino from 'pino';
-import { FlStore } from '../flstore';
-import { entries } from '../flstore/test-records';
+import type { FlStore } from '../flstore';
+import { filledTestStore } from '../flstore/test-store';
 import { Health } from '../health';
 import { buildTestApp } from '../stages/batcher/test-helpers';
 import { createApp } from './app';
@@ -18,22 +15,14 @@ type Operation = {
 };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
-let dir: string;
 let store: FlStore;
+let remove: () => Promise<void>;
 let routes: Route[];
 let app: Awaited<ReturnType<typeof buildTestApp>>['app'];
 let doc: Doc;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'openapi-'));
-  store = await FlStore.open({
-    dir,
-    segmentBytes: 1 << 16,
-    fsync: 'never',
-    fsyncIntervalMs: 1000,
-    logger: pino({ level: 'silent' }),
-  });
-  await store.append(entries(1, 20));
+  ({ store, remove } = await filledTestStore('openapi', 20));
   routes = [];
   // The batcher's app as it runs: createApp + every batcher route, reads included.
   ({ app } = await buildTestApp({ openapi: true, store, onRoute: (r) => routes.push(r as Route) }));
@@ -41,8 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await remove();
 });
 
 /** `/record/:lid` -> `/record/{lid}`, as OpenAPI writes path parameters. */

@@ -1,43 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
-import pino from 'pino';
-import { FlStore } from '../flstore';
+import type { FlStore } from '../flstore';
 import { entries } from '../flstore/test-records';
-import { Health } from '../health';
+import { filledTestStore } from '../flstore/test-store';
 import { buildTestApp } from '../stages/batcher/test-helpers';
-import { createApp } from './app';
 import { Authenticator } from './auth';
 import { READ_ROUTE_SCHEMAS, registerReadRoutes } from './reads';
+import { collectLines, readApiApp } from './test-helpers';
 
 /**
  * The batcher without an in-process maintainer (batcher.readUrls): every read route is
  * forwarded to a maintainer's read API and answered with its exact bytes; a maintainer that
  * is down or silent gives 503 CHARIOTS_ERR_MAINTAINER_UNAVAILABLE, never a hang.
  */
-const logger = pino({ level: 'silent' });
-let dir: string;
 let store: FlStore;
+let remove: () => Promise<void>;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'read-forward-'));
-  store = await FlStore.open({
-    dir,
-    segmentBytes: 1 << 16,
-    fsync: 'never',
-    fsyncIntervalMs: 1000,
-    logger,
-  });
-  await store.append(entries(1, 250));
+  ({ store, remove } = await filledTestStore('read-forward', 250));
 });
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await remove();
 });
 
 /** A maintainer's own read API (what `chariots start maintainer` serves on maintainer.port). */
@@ -46,8 +32,7 @@ async function maintainer(auth?: Authenticator): Promise<string> {
 }
 
 async function maintainerApp(auth?: Authenticator) {
-  const app = createApp({ logger, health: new Health(), bodyLimitBytes: 1 << 20, auth });
-  await app.register(registerReadRoutes, { store });
+  const app = await readApiApp(store, auth);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   closers.push(() => app.close());
   return { url, app };
@@ -203,16 +188,9 @@ describe('the batcher forwarding reads to a maintainer (batcher.readUrls)', () =
     let closed = false;
     closers.push(async () => void (closed || (await app.close())));
     const lines: string[] = [];
-    let buf = '';
     const req = request(`${url}/log/stream?from=245`, (res) => {
       expect(res.headers['content-type']).toBe('application/x-ndjson');
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        const parts = buf.split('\n');
-        buf = parts.pop()!;
-        lines.push(...parts);
-      });
+      collectLines(res, lines);
     });
     req.on('error', () => undefined);
     req.end();

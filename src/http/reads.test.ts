@@ -1,47 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import pino from 'pino';
-import { FlStore } from '../flstore';
+import type { FlStore } from '../flstore';
 import { entries, makeRecord } from '../flstore/test-records';
+import { filledTestStore } from '../flstore/test-store';
 import type { StoreReader } from '../flstore/types';
-import { Health } from '../health';
 import { toPublicJson } from '../record';
-import { createApp } from './app';
-import { registerReadRoutes, streamRecords } from './reads';
+import { streamRecords } from './reads';
+import { collectLines, readApiApp } from './test-helpers';
 
-const logger = pino({ level: 'silent' });
-let dir: string;
 let store: FlStore;
+let remove: () => Promise<void>;
 const pub = (lid: number) => JSON.parse(JSON.stringify(toPublicJson(makeRecord(lid))));
 
-async function appFor(s: StoreReader) {
-  const app = createApp({ logger, health: new Health(), bodyLimitBytes: 1 << 20 });
-  await app.register(registerReadRoutes, { store: s });
-  return app;
-}
-
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'reads-'));
-  store = await FlStore.open({
-    dir,
-    segmentBytes: 1 << 16,
-    fsync: 'never',
-    fsyncIntervalMs: 1000,
-    logger,
-  });
-  await store.append(entries(1, 250));
+  ({ store, remove } = await filledTestStore('reads', 250));
 });
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => remove());
 
 describe('read routes', () => {
   it('GET /record/:lid answers the record, 404 when none yet, 400 when not an LId', async () => {
-    const app = await appFor(store);
+    const app = await readApiApp(store);
     const r = await app.inject('/record/7');
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual(pub(7));
@@ -55,7 +33,7 @@ describe('read routes', () => {
   });
 
   it('GET /records pages by tag, hash, seed and id in LId order', async () => {
-    const app = await appFor(store);
+    const app = await readApiApp(store);
     const want = Array.from({ length: 250 }, (_, i) => i + 1).filter((l) => l % 3 === 1);
     const got: number[] = [];
     let after = 0;
@@ -88,7 +66,7 @@ describe('read routes', () => {
   });
 
   it('GET /log returns a range with the next start', async () => {
-    const app = await appFor(store);
+    const app = await readApiApp(store);
     const body = (await app.inject('/log?from=240&limit=5')).json();
     expect(body.records).toEqual([240, 241, 242, 243, 244].map(pub));
     expect(body.next).toBe(245);
@@ -100,20 +78,13 @@ describe('read routes', () => {
   });
 
   it('GET /log/stream replays, follows the tail, and ends when the server closes', async () => {
-    const app = await appFor(store);
+    const app = await readApiApp(store);
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     const lines: string[] = [];
-    let buf = '';
     const ended = new Promise<void>((resolve, reject) => {
       request(`${url}/log/stream?from=245`, (res) => {
         expect(res.headers['content-type']).toBe('application/x-ndjson');
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          buf += d;
-          const parts = buf.split('\n');
-          buf = parts.pop()!;
-          lines.push(...parts);
-        });
+        collectLines(res, lines);
         res.on('end', resolve);
       })
         .on('error', reject)

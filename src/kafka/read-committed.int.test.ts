@@ -1,6 +1,36 @@
 import { testEnvironment, testLogger } from '../../test/helpers/cluster';
 import { readToEnd } from './reader';
 
+type Env = Awaited<ReturnType<typeof testEnvironment>>;
+
+/** A transactional producer configured as the stages configure theirs. */
+const txProducer = (env: Env, topic: string, id: string) =>
+  env.kafka.producer({
+    transactionalId: `${topic}.${id}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+
+/** One message on partition 0 whose key and value are `v`. */
+const message = (topic: string, v: string) => ({
+  topic,
+  messages: [{ key: v, value: v, partition: 0 }],
+});
+
+/** The values a read_committed reader sees on partition 0, in order. */
+async function committedValues(env: Env, topic: string): Promise<string[]> {
+  const seen: string[] = [];
+  await readToEnd(env.kafka, {
+    topic,
+    partitions: [0],
+    logger: testLogger,
+    onBatch: (batch) => {
+      for (const m of batch.messages) seen.push(String(m.value));
+    },
+  });
+  return seen;
+}
+
 /**
  * What a read_committed reader sees when transactions of several producers interleave on one
  * partition and the one that started later is aborted first (the broker then lists the
@@ -10,18 +40,13 @@ import { readToEnd } from './reader';
 it('a read_committed reader never sees aborted data of interleaved transactions', async () => {
   const env = await testEnvironment('readcommitted');
   const topic = env.topics.released;
-  const producer = (id: string) =>
-    env.kafka.producer({
-      transactionalId: `${topic}.${id}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
+  const producer = (id: string) => txProducer(env, topic, id);
   const a = producer('a');
   const b = producer('b');
   const c = producer('c');
   await Promise.all([a.connect(), b.connect(), c.connect()]);
   try {
-    const msg = (v: string) => ({ topic, messages: [{ key: v, value: v, partition: 0 }] });
+    const msg = (v: string) => message(topic, v);
     const ta = await a.transaction();
     await ta.send(msg('a1-aborted'));
     const tb = await b.transaction();
@@ -36,16 +61,7 @@ it('a read_committed reader never sees aborted data of interleaved transactions'
     await td.send(msg('c2-committed'));
     await td.commit();
 
-    const seen: string[] = [];
-    await readToEnd(env.kafka, {
-      topic,
-      partitions: [0],
-      logger: testLogger,
-      onBatch: (batch) => {
-        for (const m of batch.messages) seen.push(String(m.value));
-      },
-    });
-    expect(seen).toEqual(['c1-committed', 'c2-committed']);
+    expect(await committedValues(env, topic)).toEqual(['c1-committed', 'c2-committed']);
   } finally {
     await Promise.all([a.disconnect(), b.disconnect(), c.disconnect()]);
   }
@@ -54,12 +70,11 @@ it('a read_committed reader never sees aborted data of interleaved transactions'
 it('a read_committed reader sees every committed transaction of a producer after its aborted one', async () => {
   const env = await testEnvironment('readcommitted-same');
   const topic = env.topics.deferred;
-  const mk = () =>
-    env.kafka.producer({ transactionalId: `${topic}.x`, idempotent: true, maxInFlightRequests: 1 });
+  const mk = () => txProducer(env, topic, 'x');
   const first = mk();
   await first.connect();
-  const msg = (v: string) => ({ topic, messages: [{ key: v, value: v, partition: 0 }] });
-  const seen: string[] = [];
+  const msg = (v: string) => message(topic, v);
+  let seen: string[] = [];
   let second: ReturnType<typeof mk> | undefined;
   try {
     const t1 = await first.transaction();
@@ -79,14 +94,7 @@ it('a read_committed reader sees every committed transaction of a producer after
     const t5 = await second.transaction();
     await t5.send(msg('x5-committed'));
     await t5.commit();
-    await readToEnd(env.kafka, {
-      topic,
-      partitions: [0],
-      logger: testLogger,
-      onBatch: (batch) => {
-        for (const m of batch.messages) seen.push(String(m.value));
-      },
-    });
+    seen = await committedValues(env, topic);
   } finally {
     await first.disconnect();
     await second?.disconnect();

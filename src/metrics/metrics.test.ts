@@ -6,6 +6,7 @@ import {
   recordLag,
   renderMetrics,
 } from '.';
+import { STAGE_METRICS } from './test-names';
 
 describe('metrics', () => {
   it('is one registry per process with the default process metrics', async () => {
@@ -14,14 +15,7 @@ describe('metrics', () => {
     expect(contentType).toContain('text/plain');
     expect(body).toContain('process_cpu_user_seconds_total');
     for (const name of [
-      'chariots_records_in_total',
-      'chariots_records_out_total',
-      'chariots_deferred_records',
-      'chariots_dead_letters_total',
-      'chariots_log_head_lid',
-      'chariots_consumer_lag',
-      'chariots_append_latency_seconds',
-      'chariots_produce_errors_total',
+      ...STAGE_METRICS,
       'chariots_replication_lag_records',
       'chariots_replication_lag_seconds',
     ])

@@ -6,6 +6,7 @@
 import type { AdminView } from '../../src/http/admin';
 import { heartbeatTopic } from '../../src/http/admin';
 import { startHeartbeat } from '../../src/kafka';
+import { STAGE_METRICS } from '../../src/metrics/test-names';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import type { BatcherHandle } from '../../src/stages/batcher';
 import { sleep, testEnvironment, testLogger } from '../helpers/cluster';
@@ -107,14 +108,8 @@ describe('admin view and metrics', () => {
     };
     const before = await scrape(api);
     for (const name of [
-      'chariots_records_in_total',
-      'chariots_records_out_total',
-      'chariots_deferred_records',
-      'chariots_dead_letters_total',
-      'chariots_log_head_lid',
-      'chariots_consumer_lag',
+      ...STAGE_METRICS,
       'chariots_append_latency_seconds_bucket',
-      'chariots_produce_errors_total',
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ])

@@ -7,27 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { FlStore, type FsyncPolicy } from '../../src/flstore';
-import { encodeLog, type LogRecord } from '../../src/record';
+import { appRecord } from '../../src/flstore/test-records';
+import { appendNumbered } from '../../src/flstore/test-store';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const fsync = (process.argv[3] ?? 'always') as FsyncPolicy;
 const BATCH = 1000;
 const logger = pino({ level: 'silent' });
 
-function rec(lid: number): LogRecord {
-  return {
-    lid,
-    toid: lid,
-    host: 1,
-    id: `0b5c${lid.toString(16).padStart(8, '0')}-7d1e-4a3b-9c2d-5e6f7a8b9c0d`,
-    seed: String(lid % 1000),
-    prehash: [],
-    parent: [],
-    tags: { user: `u${lid % 10000}`, kind: `k${lid % 10}`, n: String(lid) },
-    receivedAt: '2026-01-01T00:00:00.000Z',
-    appendedAt: '2026-01-01T00:00:00.001Z',
-  };
-}
+const rec = (lid: number) =>
+  appRecord(lid, { user: `u${lid % 10000}`, kind: `k${lid % 10}`, n: String(lid) });
 
 const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)];
 
@@ -37,18 +26,8 @@ async function main() {
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   const store = await FlStore.open(opts);
-  let bytes = 0;
   let t = process.hrtime.bigint();
-  for (let from = 1; from <= N; from += BATCH) {
-    const entries = [];
-    for (let lid = from; lid < from + BATCH && lid <= N; lid++) {
-      const record = rec(lid);
-      const value = encodeLog(record);
-      bytes += value.length;
-      entries.push({ record, value, offset: String(lid) });
-    }
-    await store.append(entries);
-  }
+  const bytes = await appendNumbered(store, N, rec, BATCH);
   const appendS = Number(process.hrtime.bigint() - t) / 1e9;
   global.gc?.();
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;

@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { FlStore } from '../../src/flstore';
+import { openTestStore } from '../../src/flstore/test-store';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { sleep, testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
-import { freePort, StageProcess } from '../helpers/stage-process';
-import { getJson, produceAll, until, workload } from './helpers';
+import { freePort } from '../helpers/stage-process';
+import { getJson, maintainerProcess, produceAll, until, workload } from './helpers';
 
 const N = 6000;
 
@@ -27,15 +26,7 @@ describe('maintainer crash safety', () => {
   });
 
   it('recovers from kill -9 at random moments with every record once and every checksum valid', async () => {
-    const port = await freePort();
-    const maint = new StageProcess('maintainer', {
-      CHARIOTS_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-      CHARIOTS_TOPIC_PREFIX: env.prefix,
-      CHARIOTS_DATA_DIR: dataDir,
-      CHARIOTS_MAINTAINER_PORT: String(port),
-      CHARIOTS_MAINTAINER_SEGMENT_BYTES: '65536',
-      CHARIOTS_HTTP_HOST: '127.0.0.1',
-    });
+    const { proc: maint, url, storeDir } = maintainerProcess(env, dataDir, await freePort());
     let producing = true;
     const producer = (async () => {
       for (let i = 0; i < N; i += 500) {
@@ -56,17 +47,11 @@ describe('maintainer crash safety', () => {
     expect(log).toHaveLength(N);
 
     await maint.start();
-    await until(async () => (await getJson(`http://127.0.0.1:${port}/record/${N}`)).status === 200);
+    await until(async () => (await getJson(`${url}/record/${N}`)).status === 200);
     await maint.stop();
     expect(maint.logs).not.toContain('"level":50');
 
-    const store = await FlStore.open({
-      dir: join(dataDir, `${env.prefix}flstore`),
-      segmentBytes: 65536,
-      fsync: 'never',
-      fsyncIntervalMs: 1000,
-      logger: pino({ level: 'silent' }),
-    });
+    const store = await openTestStore(storeDir);
     try {
       expect(store.lastLid()).toBe(N);
       expect(await store.range(1, N + 10)).toEqual(log); // every frame's CRC is checked on read

@@ -1,6 +1,9 @@
-import { BatchingProducer, type KafkaClient } from '../../src/kafka';
+import { join } from 'node:path';
+import type { KafkaClient } from '../../src/kafka';
 import { hashTag, toPublicJson, type LogRecord, type PublicRecord } from '../../src/record';
-import { testLogger } from '../helpers/cluster';
+import type { testEnvironment } from '../helpers/cluster';
+import { ingestMessages, testProducer } from '../helpers/ingest';
+import { StageProcess } from '../helpers/stage-process';
 
 /**
  * `n` records for the ingest topic, produced directly as applications would: a handful of
@@ -28,21 +31,9 @@ export async function produceAll(
   topic: string,
   records: object[],
 ): Promise<void> {
-  const producer = new BatchingProducer(kafka, {
-    lingerMs: 2,
-    maxBatchMessages: 1000,
-    maxPending: 100000,
-    logger: testLogger,
-  });
-  await producer.connect();
+  const producer = await testProducer(kafka, { lingerMs: 2, maxBatchMessages: 1000 });
   try {
-    await producer.sendMany(
-      records.map((r) => ({
-        topic,
-        key: String((r as { seed: string }).seed),
-        value: JSON.stringify(r),
-      })),
-    );
+    await producer.sendMany(ingestMessages(topic, records));
   } finally {
     await producer.close();
   }
@@ -66,27 +57,27 @@ export async function until(
   }
 }
 
-/** Runs the chariots CLI (TypeScript through tsx) and collects its output. */
-export async function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
-  const root = join(__dirname, '..', '..');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src', 'cli', 'index.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout, stderr };
+/**
+ * `chariots start maintainer` as a child process (so it can be killed -9) on the test's
+ * topics, storing under `dataDir` in 64 KiB segments (several segments from a few thousand
+ * records) and serving its read API on `port`; `storeDir` is where its flstore lands.
+ */
+export function maintainerProcess(
+  env: Awaited<ReturnType<typeof testEnvironment>>,
+  dataDir: string,
+  port: number,
+): { proc: StageProcess; url: string; storeDir: string } {
+  const proc = new StageProcess('maintainer', {
+    CHARIOTS_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
+    CHARIOTS_TOPIC_PREFIX: env.prefix,
+    CHARIOTS_DATA_DIR: dataDir,
+    CHARIOTS_MAINTAINER_PORT: String(port),
+    CHARIOTS_MAINTAINER_SEGMENT_BYTES: '65536',
+    CHARIOTS_HTTP_HOST: '127.0.0.1',
+  });
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    storeDir: join(dataDir, `${env.prefix}flstore`),
+  };
 }

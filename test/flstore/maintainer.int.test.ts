@@ -8,7 +8,8 @@ import type { MaintainerHandle } from '../../src/stages/maintainer';
 import { testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
 import { contentHash } from '../../src/flstore';
 import { createHash } from 'node:crypto';
-import { getJson, produceAll, pub, runCli, until, workload } from './helpers';
+import { runCli } from '../helpers/cli';
+import { getJson, produceAll, pub, until, workload } from './helpers';
 
 const N = Number(process.env.FLSTORE_TEST_RECORDS ?? 20000);
 type Page = { records: PublicRecord[]; next?: number };

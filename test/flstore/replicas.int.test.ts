@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { contentHash, FlStore } from '../../src/flstore';
+import { contentHash } from '../../src/flstore';
+import { openTestStore } from '../../src/flstore/test-store';
 import { decodeLog, type PublicRecord } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { readAll, testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
-import { freePort, StageProcess } from '../helpers/stage-process';
-import { getJson, produceAll, pub, until, workload } from './helpers';
+import { freePort } from '../helpers/stage-process';
+import { getJson, maintainerProcess, produceAll, pub, until, workload } from './helpers';
 
 const N = 1000;
 type Page = { records: PublicRecord[]; next?: number };
@@ -22,7 +22,7 @@ describe('two maintainers sharing the log', () => {
   let env: Awaited<ReturnType<typeof testEnvironment>>;
   let pipeline: RunningStages;
   const dirs: string[] = [];
-  const replicas: { proc: StageProcess; url: string; dir: string }[] = [];
+  const replicas: ReturnType<typeof maintainerProcess>[] = [];
 
   beforeAll(async () => {
     env = await testEnvironment('flrepl');
@@ -30,20 +30,7 @@ describe('two maintainers sharing the log', () => {
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), `flstore-replica${i}-`));
       dirs.push(dataDir);
-      const port = await freePort();
-      const proc = new StageProcess('maintainer', {
-        CHARIOTS_KAFKA_BROKERS: env.config.kafka.brokers.join(','),
-        CHARIOTS_TOPIC_PREFIX: env.prefix,
-        CHARIOTS_DATA_DIR: dataDir,
-        CHARIOTS_MAINTAINER_PORT: String(port),
-        CHARIOTS_MAINTAINER_SEGMENT_BYTES: '65536',
-        CHARIOTS_HTTP_HOST: '127.0.0.1',
-      });
-      replicas.push({
-        proc,
-        url: `http://127.0.0.1:${port}`,
-        dir: join(dataDir, `${env.prefix}flstore`),
-      });
+      replicas.push(maintainerProcess(env, dataDir, await freePort()));
     }
     await Promise.all(replicas.map((r) => r.proc.start()));
   });
@@ -109,16 +96,7 @@ describe('two maintainers sharing the log', () => {
 
     // Identical replicas, every frame's checksum verified, every record once.
     const opened = [];
-    for (const r of replicas)
-      opened.push(
-        await FlStore.open({
-          dir: r.dir,
-          segmentBytes: 65536,
-          fsync: 'never',
-          fsyncIntervalMs: 1000,
-          logger: pino({ level: 'silent' }),
-        }),
-      );
+    for (const r of replicas) opened.push(await openTestStore(r.storeDir));
     try {
       const hashes = await Promise.all(opened.map((s) => contentHash(s)));
       expect(hashes[0]).toBe(hashes[1]);

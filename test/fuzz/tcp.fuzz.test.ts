@@ -13,8 +13,9 @@
 import fc from 'fast-check';
 import { connect, type Socket } from 'node:net';
 import { DEFAULT_RECORD_LIMITS, encodeFrame, type IngestRecord } from '../../src/record';
-import type { AppendOutcome, RecordSink } from '../../src/stages/batcher/sink';
+import type { AppendOutcome } from '../../src/stages/batcher/sink';
 import { TcpIngest } from '../../src/stages/batcher/tcp';
+import { FakeSink } from '../../src/stages/batcher/test-helpers';
 import {
   capturingLogger,
   deepText,
@@ -33,24 +34,14 @@ const MAX_FRAME = 8192;
 const limits = DEFAULT_RECORD_LIMITS;
 
 /** Validates what it is given (against an independent model of a record) and keeps ids. */
-class CheckingSink implements RecordSink {
+class CheckingSink extends FakeSink {
   readonly ids = new Map<string, number>();
   readonly problems: string[] = [];
   count = 0;
-  pending = 0;
   /** Called after every append, so waiters need not poll. */
   onAppend: (() => void) | undefined;
-  capacity = 1_000_000;
-  pendingBytes = 0;
-  capacityBytes = 1 << 30;
+  override capacity = 1_000_000;
 
-  hasRoom(records: number, share = 1): boolean {
-    return (
-      this.pending === 0 ||
-      (this.pending + Math.max(records, 1) <= this.capacity * share &&
-        this.pendingBytes <= this.capacityBytes * share)
-    );
-  }
   async append(records: IngestRecord[]): Promise<AppendOutcome[]> {
     for (const r of records) {
       const p = recordProblem(r, limits);

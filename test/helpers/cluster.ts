@@ -57,6 +57,13 @@ export async function readAll(kafka: KafkaClient, topic: string): Promise<InMess
   return out;
 }
 
+/** The records of a log topic, decoded. */
+export async function readLog(kafka: KafkaClient, topic: string): Promise<LogRecord[]> {
+  return (await readAll(kafka, topic))
+    .filter((m) => m.value)
+    .map((m) => decodeLog(m.value as Buffer));
+}
+
 /** Reads the log topic until it holds `count` records (or the timeout passes). */
 export async function waitForLog(
   kafka: KafkaClient,
@@ -67,9 +74,7 @@ export async function waitForLog(
   const deadline = Date.now() + timeoutMs;
   let records: LogRecord[] = [];
   while (Date.now() < deadline) {
-    records = (await readAll(kafka, topic))
-      .filter((m) => m.value)
-      .map((m) => decodeLog(m.value as Buffer));
+    records = await readLog(kafka, topic);
     if (records.length >= count) return records;
     await new Promise((r) => setTimeout(r, 500));
   }

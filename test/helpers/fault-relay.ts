@@ -17,6 +17,7 @@ import {
   type OutMessage,
 } from '../../src/kafka';
 import type { Logger } from '../../src/logger';
+import { prng } from './prng';
 
 export interface FaultRelayOptions {
   kafka: KafkaClient;
@@ -54,18 +55,6 @@ export interface FaultRelay {
   /** Resolves once every received message has been delivered (all timers fired). */
   drained(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** mulberry32: small, seedable, good enough to draw faults. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function startFaultRelay(o: FaultRelayOptions): Promise<FaultRelay> {

@@ -4,9 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..', '..');
+import { cliArgs, ROOT } from './cli';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,15 +30,11 @@ export class StageProcess {
 
   /** Starts the process and resolves once it logged that the stage started. */
   async start(timeoutMs = 60000): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'index.ts'), 'start', this.stage],
-      {
-        cwd: ROOT,
-        env: { ...process.env, CHARIOTS_LOG_LEVEL: 'info', ...this.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArgs(['start', this.stage]), {
+      cwd: ROOT,
+      env: { ...process.env, CHARIOTS_LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.starts++;
     await new Promise<void>((resolve, reject) => {

@@ -1,8 +1,9 @@
-import { BatchingProducer } from '../../src/kafka';
+import type { BatchingProducer } from '../../src/kafka';
 import { Health } from '../../src/health';
 import { hashTag, type LogRecord } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { readAll, testEnvironment, testLogger, waitForLog, sleep } from '../helpers/cluster';
+import { ingestMessages, testProducer } from '../helpers/ingest';
 
 /** The pipeline (filter → queue → sequencer) against the real broker, fed by direct Kafka produce. */
 describe('causal pipeline', () => {
@@ -13,13 +14,7 @@ describe('causal pipeline', () => {
   beforeAll(async () => {
     env = await testEnvironment('causal', { queue: { deferTimeoutMs: 4000, scanIntervalMs: 200 } });
     running = await runStages(env.config, ['filter', 'queue', 'sequencer'], testLogger);
-    producer = new BatchingProducer(env.kafka, {
-      lingerMs: 1,
-      maxBatchMessages: 500,
-      maxPending: 100000,
-      logger: testLogger,
-    });
-    await producer.connect();
+    producer = await testProducer(env.kafka);
   });
   afterAll(async () => {
     await producer?.close();
@@ -28,13 +23,7 @@ describe('causal pipeline', () => {
   void Health;
 
   const produce = (records: object[]) =>
-    producer.sendMany(
-      records.map((r) => ({
-        topic: env.topics.ingest,
-        key: String((r as { seed?: string }).seed ?? '0'),
-        value: JSON.stringify(r),
-      })),
-    );
+    producer.sendMany(ingestMessages(env.topics.ingest, records));
 
   it('appends a record after its prerequisite even when it arrives first; a wrong seed is deferred then dead-lettered', async () => {
     const seed = '9489172654252433228';

@@ -3,10 +3,10 @@
  * active one is killed (-9), continuing the LIds densely; the fencing makes a double writer
  * impossible (checked by the log: no gap, no duplicate LId or id).
  */
-import { BatchingProducer } from '../../src/kafka';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { StageProcess } from '../helpers/stage-process';
 import { sleep, testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
+import { ingestMessages, testProducer } from '../helpers/ingest';
 
 describe('sequencer hot standby', () => {
   let env: Awaited<ReturnType<typeof testEnvironment>>;
@@ -30,24 +30,17 @@ describe('sequencer hot standby', () => {
     await a.start();
     await b.start();
     running = await runStages(env.config, ['filter', 'queue'], testLogger);
-    const producer = new BatchingProducer(env.kafka, {
-      lingerMs: 1,
-      maxBatchMessages: 500,
-      maxPending: 100000,
-      logger: testLogger,
-    });
-    await producer.connect();
+    const producer = await testProducer(env.kafka);
     const send = (from: number, n: number) =>
       producer.sendMany(
-        Array.from({ length: n }, (_, i) => ({
-          topic: env.topics.ingest,
-          key: String((from + i) % 7),
-          value: JSON.stringify({
+        ingestMessages(
+          env.topics.ingest,
+          Array.from({ length: n }, (_, i) => ({
             id: `s${from + i}`,
             seed: String((from + i) % 7),
             tags: { i: String(from + i) },
-          }),
-        })),
+          })),
+        ),
       );
 
     await send(0, 300);

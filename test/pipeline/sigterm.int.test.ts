@@ -3,9 +3,9 @@
  * it stopped) and after its restart nothing is lost or duplicated: each of the batcher, the
  * filter, the queue and the sequencer gets SIGTERM while records flow through it.
  */
-import { BatchingProducer } from '../../src/kafka';
 import type { LogRecord } from '../../src/record';
 import { sleep, testEnvironment, testLogger, waitForLog } from '../helpers/cluster';
+import { testProducer } from '../helpers/ingest';
 import { freePort, StageProcess } from '../helpers/stage-process';
 
 const N = Number(process.env.SIGTERM_RECORDS ?? 4000);
@@ -36,13 +36,7 @@ describe('SIGTERM of each stage mid-load', () => {
     const ids = Array.from({ length: N }, (_, i) => `r${i}`);
     const viaKafka = ids.filter((_, i) => i % 2 === 0);
     const viaHttp = ids.filter((_, i) => i % 2 === 1);
-    const producer = new BatchingProducer(env.kafka, {
-      lingerMs: 2,
-      maxBatchMessages: 500,
-      maxPending: 1_000_000,
-      logger: testLogger,
-    });
-    await producer.connect();
+    const producer = await testProducer(env.kafka, { lingerMs: 2, maxPending: 1_000_000 });
     // The load advances in 5 segments; stage k is stopped halfway through segment k, and
     // segment k+1 waits for its restart, so every SIGTERM lands while records flow.
     const SLICES = viaKafka.length / 50;

@@ -10,56 +10,38 @@
  * DC2's queue dead-letters after 3 s while the relay holds some messages back 6 s: the
  * replicated records waiting behind them must not expire (they never do).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load';
 import {
   applyTopics,
-  BatchingProducer,
   createKafkaClient,
   GroupInspector,
   loadTopicDeclarations,
   topicNames,
 } from '../../src/kafka';
-import { decodeLog, hashTag, type LogRecord } from '../../src/record';
+import { hashTag, type LogRecord } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { summaryLine, verifyLogs } from '../../src/verify/causal-check';
-import { readAll, sleep, testLogger } from '../helpers/cluster';
+import { runCli } from '../helpers/cli';
+import { readAll, readLog, sleep, testLogger } from '../helpers/cluster';
+import { datacenters } from '../helpers/datacenters';
 import { startFaultRelay, type FaultRelay } from '../helpers/fault-relay';
+import { ingestMessages, testProducer } from '../helpers/ingest';
 
 const STOP_MS = Number(process.env.CHARIOTS_TEST_SENDER_STOP_MS ?? 60000);
 const SEED = Number(process.env.CHARIOTS_TEST_RELAY_SEED ?? Date.now() % 1e9);
-const ROOT = join(__dirname, '..', '..');
-
-const execFileAsync = (
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
-) =>
-  new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(cmd, args, { ...opts, encoding: 'utf8' }, (err, stdout) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
-    ),
-  );
 
 describe('replication through a faulty network', () => {
   const base = `t-relay-${randomBytes(3).toString('hex')}-`;
-  const prefix = (dc: number) => `${base}dc${dc}.`;
   const relayPrefix = (from: number, to: number) => `${base}r${from}${to}.`;
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+  const dcs = datacenters(base, brokers);
+  const { prefix } = dcs;
   const configFor = (dc: number, admin: boolean) =>
-    loadConfig({
-      env: {},
-      overrides: {
-        dcId: dc,
-        topicPrefix: prefix(dc),
-        log: { level: 'warn' },
-        kafka: { brokers },
-        http: { adminEnabled: admin, adminPort: 0, adminHost: '127.0.0.1' },
-        queue: { deferTimeoutMs: dc === 2 ? 3000 : 600000, scanIntervalMs: 200 },
-        replication: { peers: [`${3 - dc}@${relayPrefix(dc, 3 - dc)}`] },
-      },
+    dcs.configFor(dc, {
+      http: { adminEnabled: admin, adminPort: 0, adminHost: '127.0.0.1' },
+      queue: { deferTimeoutMs: dc === 2 ? 3000 : 600000, scanIntervalMs: 200 },
+      // Each sender writes into the relay, which forwards to the peer with faults.
+      replication: { peers: [`${3 - dc}@${relayPrefix(dc, 3 - dc)}`] },
     });
   const kafka = createKafkaClient(configFor(1, false).kafka, testLogger);
   const core = new Map<number, RunningStages>();
@@ -67,10 +49,7 @@ describe('replication through a faulty network', () => {
   const relays: FaultRelay[] = [];
   const startSender = async (dc: number) =>
     senders.set(dc, await runStages(configFor(dc, false), ['sender'], testLogger));
-  const logOf = async (dc: number): Promise<LogRecord[]> =>
-    (await readAll(kafka, topicNames(prefix(dc)).log))
-      .filter((m) => m.value)
-      .map((m) => decodeLog(m.value as Buffer));
+  const logOf = (dc: number) => readLog(kafka, topicNames(prefix(dc)).log);
 
   /** What each log holds, by id family, what the verifier says, and the dead letters. */
   const diagnose = async () => {
@@ -145,21 +124,9 @@ describe('replication through a faulty network', () => {
         await startSender(dc);
       }
 
-      const producer = new BatchingProducer(kafka, {
-        lingerMs: 1,
-        maxBatchMessages: 500,
-        maxPending: 100000,
-        logger: testLogger,
-      });
-      await producer.connect();
+      const producer = await testProducer(kafka);
       const post = (dc: number, records: object[]) =>
-        producer.sendMany(
-          records.map((r) => ({
-            topic: topicNames(prefix(dc)).ingest,
-            key: String((r as { seed: string }).seed),
-            value: JSON.stringify(r),
-          })),
-        );
+        producer.sendMany(ingestMessages(topicNames(prefix(dc)).ingest, records));
       const waitFor = async (what: string, ok: () => Promise<boolean>, ms = 90000) => {
         const deadline = Date.now() + ms;
         while (!(await ok())) {
@@ -302,18 +269,14 @@ describe('replication through a faulty network', () => {
       }
       // And the command an operator would run says the same.
       // Asynchronously: a blocked event loop would stall the stages of this process.
-      const cli = await execFileAsync(
-        process.execPath,
+      const cli = await runCli(
         [
-          '--import',
-          'tsx',
-          join(ROOT, 'src', 'cli', 'index.ts'),
           'verify',
           '--dcs',
           // DC2 named with its brokers, as when it runs on a cluster of its own.
           `1@${prefix(1)},2@${prefix(2)}@${brokers.join(';')}`,
         ],
-        { cwd: ROOT, env: { ...process.env, CHARIOTS_LOG_LEVEL: 'warn' } },
+        {},
       );
       expect(cli.stdout).toContain(
         `OK: 2 datacenters, records dc1=${expected} dc2=${expected}; lid gaps 0, duplicates 0, toid order 0, prerequisite order 0, origin order 0, missing 0`,

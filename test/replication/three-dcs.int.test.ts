@@ -5,76 +5,42 @@
  * and each origin in TOId order (checked by the same verifier `chariots verify` uses).
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../src/config/load';
-import {
-  applyTopics,
-  BatchingProducer,
-  createKafkaClient,
-  loadTopicDeclarations,
-  topicNames,
-} from '../../src/kafka';
-import { decodeLog, hashTag, type LogRecord } from '../../src/record';
+import { createKafkaClient, topicNames } from '../../src/kafka';
+import { hashTag } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { summaryLine, verifyLogs } from '../../src/verify/causal-check';
-import { readAll, sleep, testLogger } from '../helpers/cluster';
+import { readLog, sleep, testLogger } from '../helpers/cluster';
+import { datacenters } from '../helpers/datacenters';
+import { ingestMessages, testProducer } from '../helpers/ingest';
 
 const DCS = [1, 2, 3];
 
 describe('three datacenters', () => {
   const running = new Map<number, RunningStages>();
-  const base = `t-rep-${randomBytes(3).toString('hex')}-`;
-  const prefix = (dc: number) => `${base}dc${dc}.`;
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+  const dcs = datacenters(
+    `t-rep-${randomBytes(3).toString('hex')}-`,
+    (process.env.KAFKA_BROKERS ?? '').split(','),
+  );
+  const { prefix } = dcs;
   const configFor = (dc: number, stages: 'all' | 'noSender' = 'all') =>
-    loadConfig({
-      env: {},
-      overrides: {
-        dcId: dc,
-        topicPrefix: prefix(dc),
-        log: { level: 'warn' },
-        kafka: { brokers },
-        replication: {
-          peers:
-            stages === 'all' ? DCS.filter((d) => d !== dc).map((d) => `${d}@${prefix(d)}`) : [],
-        },
-      },
-    });
+    dcs.configFor(dc, { replication: { peers: stages === 'all' ? dcs.peersOf(dc, DCS) : [] } });
   const kafka = createKafkaClient(configFor(1).kafka, testLogger);
-  const logOf = async (dc: number): Promise<LogRecord[]> =>
-    (await readAll(kafka, topicNames(prefix(dc)).log))
-      .filter((m) => m.value)
-      .map((m) => decodeLog(m.value as Buffer));
+  const logOf = (dc: number) => readLog(kafka, topicNames(prefix(dc)).log);
 
   afterAll(async () => {
     for (const r of running.values()) await r.close();
   });
 
   it('replicates causally, survives a stopped sender, and all logs converge', async () => {
-    for (const dc of DCS)
-      await applyTopics(kafka, loadTopicDeclarations(), {
-        prefix: prefix(dc),
-        replicationFactor: 1,
-      });
+    await dcs.applyTopics(kafka, DCS);
     for (const dc of DCS)
       running.set(
         dc,
         await runStages(configFor(dc), ['filter', 'queue', 'sequencer', 'sender'], testLogger),
       );
-    const producer = new BatchingProducer(kafka, {
-      lingerMs: 1,
-      maxBatchMessages: 500,
-      maxPending: 100000,
-      logger: testLogger,
-    });
-    await producer.connect();
+    const producer = await testProducer(kafka);
     const post = (dc: number, records: object[]) =>
-      producer.sendMany(
-        records.map((r) => ({
-          topic: topicNames(prefix(dc)).ingest,
-          key: String((r as { seed?: string }).seed ?? '0'),
-          value: JSON.stringify(r),
-        })),
-      );
+      producer.sendMany(ingestMessages(topicNames(prefix(dc)).ingest, records));
 
     // Cross-datacenter chains: DC2 waits for a DC1 record by prehash; DC3 waits for DC2's by parent.
     // The dependent records are posted FIRST, so they can only be appended once replication delivered.

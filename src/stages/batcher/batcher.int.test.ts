@@ -5,9 +5,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Health } from '../../health';
-import { BatchingProducer, type InMessage, type KafkaClient } from '../../kafka';
+import type { BatchingProducer, InMessage, KafkaClient } from '../../kafka';
 import { decodeIngest, encodeFrame, encodeLog, type IngestRecord } from '../../record';
 import { readAll, sleep, testEnvironment, testLogger } from '../../../test/helpers/cluster';
+import { testProducer } from '../../../test/helpers/ingest';
 import { start, type BatcherHandle } from '.';
 
 let env: Awaited<ReturnType<typeof testEnvironment>>;
@@ -25,13 +26,11 @@ beforeAll(async () => {
     health,
     logger: testLogger,
   });
-  fixtures = new BatchingProducer(env.kafka, {
+  fixtures = await testProducer(env.kafka, {
     lingerMs: 0,
     maxBatchMessages: 100,
     maxPending: 1000,
-    logger: testLogger,
   });
-  await fixtures.connect();
 });
 
 afterAll(async () => {

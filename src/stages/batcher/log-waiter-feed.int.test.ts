@@ -1,5 +1,5 @@
 import { testEnvironment, testLogger } from '../../../test/helpers/cluster';
-import { BatchingProducer } from '../../kafka';
+import { testProducer } from '../../../test/helpers/ingest';
 import { encodeLog } from '../../record';
 import { makeRecord } from '../../flstore/test-records';
 import { LogWaiterFeed } from './log-waiter-feed';
@@ -10,13 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('LogWaiterFeed (the log follower behind ?wait=appended)', () => {
   it('follows the log only while it is used, and never misses a record produced after ready()', async () => {
     const env = await testEnvironment('waitfeed');
-    const producer = new BatchingProducer(env.kafka, {
-      lingerMs: 1,
-      maxBatchMessages: 100,
-      maxPending: 1000,
-      logger: testLogger,
-    });
-    await producer.connect();
+    const producer = await testProducer(env.kafka, { maxBatchMessages: 100, maxPending: 1000 });
     const waiters = new AppendWaiters();
     const feed = new LogWaiterFeed(env.kafka, env.topics.log, waiters, testLogger, 1500);
     const append = (lid: number) => {

@@ -1,28 +1,30 @@
 import { ChariotsError } from '../../errors';
 import { buildTestApp } from './test-helpers';
 
-const post = (
-  app: Awaited<ReturnType<typeof buildTestApp>>['app'],
-  url: string,
-  payload: string | Buffer,
-  contentType?: string,
-) =>
+type App = Awaited<ReturnType<typeof buildTestApp>>['app'];
+type Answer = Awaited<ReturnType<App['inject']>>;
+
+/** Without a content type, no header is sent (the lenient cases). */
+const post = (app: App, url: string, payload: string | Buffer, contentType?: string) =>
   app.inject({
     method: 'POST',
     url,
     payload,
     headers: contentType ? { 'content-type': contentType } : {},
   });
+const postJson = (app: App, url: string, payload: string | Buffer) =>
+  post(app, url, payload, 'application/json');
+
+/** An error answer: `status` with the body's `error.code`. */
+function expectError(res: Answer, status: number, code: string): void {
+  expect(res.statusCode).toBe(status);
+  expect(res.json().error.code).toBe(code);
+}
 
 describe('POST /record', () => {
   it("accepts GoChariots' curl body unchanged and assigns id, host and receivedAt", async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(
-      app,
-      '/record',
-      '{"tags":{"key":"value"},"prehash":0,"seed":0}',
-      'application/json',
-    );
+    const res = await postJson(app, '/record', '{"tags":{"key":"value"},"prehash":0,"seed":0}');
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(Object.keys(body)).toEqual(['id']);
@@ -41,11 +43,10 @@ describe('POST /record', () => {
 
   it('keeps uint64 seed and prehash exact (no JSON.parse on the way)', async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(
+    const res = await postJson(
       app,
       '/record',
       '{"tags":{},"seed":18446744073709551615,"prehash":9489172654252433228,"id":"x1","host":2}',
-      'application/json',
     );
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ id: 'x1' });
@@ -86,47 +87,33 @@ describe('POST /record', () => {
     ],
   ])('refuses %s with %s', async (payload, code, status) => {
     const { app, sink } = await buildTestApp();
-    const res = await post(app, '/record', payload, 'application/json');
-    expect(res.statusCode).toBe(status);
-    expect(res.json().error.code).toBe(code);
+    const res = await postJson(app, '/record', payload);
+    expectError(res, status, code);
     expect(typeof res.json().error.message).toBe('string');
     expect(sink.records).toHaveLength(0);
   });
 
   it('refuses an oversized body with 413 CHARIOTS_ERR_BODY_TOO_LARGE', async () => {
     const { app } = await buildTestApp({ bodyLimitBytes: 2048 });
-    const res = await post(
-      app,
-      '/record',
-      JSON.stringify({ tags: { k: 'v'.repeat(5000) } }),
-      'application/json',
-    );
-    expect(res.statusCode).toBe(413);
-    expect(res.json().error.code).toBe('CHARIOTS_ERR_BODY_TOO_LARGE');
+    const res = await postJson(app, '/record', JSON.stringify({ tags: { k: 'v'.repeat(5000) } }));
+    expectError(res, 413, 'CHARIOTS_ERR_BODY_TOO_LARGE');
   });
 
   it('maps a broker failure to 503 with Retry-After, and overload to 429 with Retry-After', async () => {
     const { app, sink } = await buildTestApp();
     sink.fail = () => new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down');
-    let res = await post(app, '/record', '{"tags":{}}', 'application/json');
-    expect(res.statusCode).toBe(503);
+    let res = await postJson(app, '/record', '{"tags":{}}');
+    expectError(res, 503, 'CHARIOTS_ERR_BROKER_UNAVAILABLE');
     expect(res.headers['retry-after']).toBeDefined();
-    expect(res.json().error.code).toBe('CHARIOTS_ERR_BROKER_UNAVAILABLE');
     sink.refuse = new ChariotsError('CHARIOTS_ERR_OVERLOADED', 'busy');
-    res = await post(app, '/record', '{"tags":{}}', 'application/json');
-    expect(res.statusCode).toBe(429);
+    res = await postJson(app, '/record', '{"tags":{}}');
+    expectError(res, 429, 'CHARIOTS_ERR_OVERLOADED');
     expect(res.headers['retry-after']).toBeDefined();
-    expect(res.json().error.code).toBe('CHARIOTS_ERR_OVERLOADED');
   });
 
   it('?wait=appended answers with the lid once the log has the record', async () => {
     const { app, waiters } = await buildTestApp();
-    const pending = post(
-      app,
-      '/record?wait=appended&timeout=5000',
-      '{"id":"w1","tags":{}}',
-      'application/json',
-    );
+    const pending = postJson(app, '/record?wait=appended&timeout=5000', '{"id":"w1","tags":{}}');
     while (waiters.size === 0) await new Promise((r) => setImmediate(r));
     waiters.appended('w1', 42);
     const res = await pending;
@@ -136,14 +123,8 @@ describe('POST /record', () => {
 
   it('?wait=appended times out with 504 CHARIOTS_ERR_TIMEOUT saying the record was accepted', async () => {
     const { app, sink, waiters } = await buildTestApp();
-    const res = await post(
-      app,
-      '/record?wait=appended&timeout=50',
-      '{"id":"w2","tags":{}}',
-      'application/json',
-    );
-    expect(res.statusCode).toBe(504);
-    expect(res.json().error.code).toBe('CHARIOTS_ERR_TIMEOUT');
+    const res = await postJson(app, '/record?wait=appended&timeout=50', '{"id":"w2","tags":{}}');
+    expectError(res, 504, 'CHARIOTS_ERR_TIMEOUT');
     expect(res.json().error.message).toMatch(/accepted/);
     expect(sink.records).toHaveLength(1);
     expect(waiters.size).toBe(0);
@@ -152,9 +133,8 @@ describe('POST /record', () => {
   it('refuses a bad wait or timeout with CHARIOTS_ERR_BAD_QUERY', async () => {
     const { app } = await buildTestApp();
     for (const q of ['wait=soon', 'wait=appended&timeout=abc', 'wait=appended&timeout=0']) {
-      const res = await post(app, `/record?${q}`, '{"tags":{}}', 'application/json');
-      expect(res.statusCode).toBe(400);
-      expect(res.json().error.code).toBe('CHARIOTS_ERR_BAD_QUERY');
+      const res = await postJson(app, `/record?${q}`, '{"tags":{}}');
+      expectError(res, 400, 'CHARIOTS_ERR_BAD_QUERY');
     }
   });
 });
@@ -162,11 +142,10 @@ describe('POST /record', () => {
 describe('POST /records', () => {
   it('takes a JSON array and reports each item', async () => {
     const { app, sink } = await buildTestApp();
-    const res = await post(
+    const res = await postJson(
       app,
       '/records',
       '[{"id":"a","tags":{}},{"seed":-5},{"id":"c","seed":"18446744073709551615"}]',
-      'application/json',
     );
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -199,16 +178,15 @@ describe('POST /records', () => {
   it('refuses a body that is neither an array nor NDJSON with 400 CHARIOTS_ERR_BAD_JSON', async () => {
     const { app } = await buildTestApp();
     for (const payload of ['[{"tags":{}', 'hello world', '', '   \n ']) {
-      const res = await post(app, '/records', payload, 'application/json');
-      expect(res.statusCode).toBe(400);
-      expect(res.json().error.code).toBe('CHARIOTS_ERR_BAD_JSON');
+      const res = await postJson(app, '/records', payload);
+      expectError(res, 400, 'CHARIOTS_ERR_BAD_JSON');
     }
   });
 
   it('answers 429 for the whole request when the producer is full', async () => {
     const { app, sink } = await buildTestApp();
     sink.refuse = new ChariotsError('CHARIOTS_ERR_OVERLOADED', 'busy');
-    const res = await post(app, '/records', '[{"tags":{}},{"tags":{}}]', 'application/json');
+    const res = await postJson(app, '/records', '[{"tags":{}},{"tags":{}}]');
     expect(res.statusCode).toBe(429);
     expect(res.headers['retry-after']).toBeDefined();
   });
@@ -217,12 +195,7 @@ describe('POST /records', () => {
     const { app, sink } = await buildTestApp();
     sink.fail = (r) =>
       r.id === 'bad' ? new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down') : null;
-    let res = await post(
-      app,
-      '/records',
-      '[{"id":"ok","tags":{}},{"id":"bad","tags":{}}]',
-      'application/json',
-    );
+    let res = await postJson(app, '/records', '[{"id":"ok","tags":{}},{"id":"bad","tags":{}}]');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       accepted: 1,
@@ -230,7 +203,7 @@ describe('POST /records', () => {
       results: [{ id: 'ok' }, { error: { code: 'CHARIOTS_ERR_BROKER_UNAVAILABLE' } }],
     });
     sink.fail = () => new ChariotsError('CHARIOTS_ERR_BROKER_UNAVAILABLE', 'down');
-    res = await post(app, '/records', '[{"tags":{}}]', 'application/json');
+    res = await postJson(app, '/records', '[{"tags":{}}]');
     expect(res.statusCode).toBe(503);
   });
 });

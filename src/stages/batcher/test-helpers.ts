@@ -11,9 +11,11 @@ import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
 import type { AppendOutcome, RecordSink } from './sink';
 import { AppendWaiters } from './waiters';
 
-/** A sink that keeps what it is given; `fail` makes it answer like a broken/overloaded broker. */
-export class MemorySink implements RecordSink {
-  records: IngestRecord[] = [];
+/**
+ * The room accounting of a fake sink, as the producer's: room while nothing is pending, else
+ * while the records and bytes stay under `share` of the capacities. Tests set the counters.
+ */
+export abstract class FakeSink implements RecordSink {
   pending = 0;
   capacity = 1000;
   pendingBytes = 0;
@@ -26,6 +28,12 @@ export class MemorySink implements RecordSink {
         this.pendingBytes <= this.capacityBytes * share)
     );
   }
+  abstract append(records: IngestRecord[]): Promise<AppendOutcome[]>;
+}
+
+/** A sink that keeps what it is given; `fail` makes it answer like a broken/overloaded broker. */
+export class MemorySink extends FakeSink {
+  records: IngestRecord[] = [];
   fail: ((r: IngestRecord) => ChariotsError | null) | undefined;
   refuse: ChariotsError | undefined;
 
