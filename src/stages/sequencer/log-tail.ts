@@ -50,7 +50,8 @@ export class LogTail {
     // Markers take about one offset per transaction: a window a little wider than `capacity`.
     const window = BigInt(Math.ceil(capacity * 1.1));
     const from = high - window > low ? high - window : low;
-    let tail: LogTail | undefined;
+    // Batches can arrive before followTopic returns (and the LogTail exists): buffered.
+    const box: { tail?: LogTail } = {};
     const pending: InMessage[] = [];
     const follower = await followTopic(kafka, {
       topic,
@@ -58,12 +59,13 @@ export class LogTail {
       from: { 0: from.toString() },
       logger,
       onBatch: (b) => {
-        if (tail) tail.take(b.messages);
+        if (box.tail) box.tail.take(b.messages);
         else pending.push(...b.messages);
       },
     });
-    tail = new LogTail(capacity, follower);
+    const tail = new LogTail(capacity, follower);
     tail.take(pending);
+    box.tail = tail;
     return tail;
   }
 
