@@ -6,6 +6,31 @@ import { awaitStable } from './stable';
 import type { InMessage } from './types';
 
 /**
+ * A partition's first offset and its end for read_committed readers (the last stable
+ * offset), retried: right after the topics are created ListOffsets answers NOT_LEADER.
+ */
+export async function partitionOffsets(
+  kafka: KafkaClient,
+  topic: string,
+  partition: number,
+  logger: Logger,
+): Promise<{ low: string; high: string } | undefined> {
+  return withRetry(
+    `offsets of ${topic}`,
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === partition);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    logger,
+  );
+}
+
+/**
  * The last `count` committed messages of a partition, oldest first (fewer if the partition
  * holds fewer). With transactions the newest offsets may be commit/abort markers or aborted
  * data (never delivered to read_committed readers), so read a window before the end and
@@ -22,19 +47,7 @@ export async function readTail(
 ): Promise<InMessage[]> {
   if (count <= 0) return [];
   if (opts.awaitPending) await awaitStable(kafka, topic, [partition], logger);
-  const o = await withRetry(
-    `offsets of ${topic}`,
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === partition);
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    logger,
-  );
+  const o = await partitionOffsets(kafka, topic, partition, logger);
   const low = BigInt(o?.low ?? '0');
   const high = BigInt(o?.high ?? '0');
   // Markers take about one offset per transaction: a window a little wider than `count`

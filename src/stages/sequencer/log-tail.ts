@@ -1,5 +1,6 @@
 import {
   followTopic,
+  partitionOffsets,
   readTail,
   type Follower,
   type InMessage,
@@ -36,15 +37,7 @@ export class LogTail {
     capacity: number,
     logger: Logger,
   ): Promise<LogTail> {
-    const offsets = await (async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0);
-      } finally {
-        await admin.disconnect();
-      }
-    })();
+    const offsets = await partitionOffsets(kafka, topic, 0, logger);
     const low = BigInt(offsets?.low ?? '0');
     const high = BigInt(offsets?.high ?? '0');
     // Markers take about one offset per transaction: a window a little wider than `capacity`.
