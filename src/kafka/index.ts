@@ -22,7 +22,7 @@ export {
   type TopicDeclaration,
   type TopicRole,
 } from './topics';
-export { partitionOffsets, readLastMessage, readTail } from './tail';
+export { partitionOffsets, readTail } from './tail';
 export { awaitStable } from './stable';
 export { startAtLeastOnce, type AtLeastOnceOptions } from './consumer';
 export type { InBatch, InMessage, OutMessage, TopicPartition } from './types';

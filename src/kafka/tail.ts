@@ -72,13 +72,3 @@ export async function readTail(
     if (got.length >= count || from === low) return got.slice(-count);
   }
 }
-
-/** The last committed message of a partition (see readTail). */
-export async function readLastMessage(
-  kafka: KafkaClient,
-  topic: string,
-  partition: number,
-  logger: Logger,
-): Promise<InMessage | undefined> {
-  return (await readTail(kafka, topic, partition, 1, logger))[0];
-}
