@@ -1,5 +1,5 @@
 import type { Consumer, Producer, Transaction } from 'kafkajs';
-import { FencedError } from '../errors';
+import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
@@ -70,6 +70,10 @@ const isFenced = (e: unknown) => {
 export class TransactionalStage {
   private consumer: Consumer;
   private readonly partitions = new Map<number, PartitionState>();
+  /** The partitions the group gave this instance at its last join. */
+  private assignment = new Set<number>();
+  /** The member id of the last join: a new one means this instance was out of the group. */
+  private memberId: string | undefined;
   private closing = false;
   private crashed = false;
   private stall: StallWatch | undefined;
@@ -98,14 +102,22 @@ export class TransactionalStage {
     this.consumer = this.createConsumer();
   }
 
+  private get sessionTimeoutMs(): number {
+    return this.opts.sessionTimeoutMs ?? 10000;
+  }
+
+  private get heartbeatIntervalMs(): number {
+    return Math.max(1000, Math.floor(this.sessionTimeoutMs / 5));
+  }
+
   private createConsumer(): Consumer {
     const opts = this.opts;
     return opts.kafka.consumer({
       groupId: opts.groupId,
       readUncommitted: false,
-      sessionTimeout: opts.sessionTimeoutMs ?? 10000,
-      rebalanceTimeout: Math.max(15000, (opts.sessionTimeoutMs ?? 10000) * 2),
-      heartbeatInterval: Math.max(1000, Math.floor((opts.sessionTimeoutMs ?? 10000) / 5)),
+      sessionTimeout: this.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(15000, this.sessionTimeoutMs * 2),
+      heartbeatInterval: this.heartbeatIntervalMs,
       maxWaitTimeInMs: 50,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
     });
@@ -144,9 +156,11 @@ export class TransactionalStage {
       }, 1000);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const assignment =
-        (e.payload as { memberAssignment: Record<string, number[]> }).memberAssignment[topic] ?? [];
-      this.reassign(assignment);
+      const payload = e.payload as {
+        memberId: string;
+        memberAssignment: Record<string, number[]>;
+      };
+      this.reassign(payload.memberAssignment[topic] ?? [], payload.memberId);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
@@ -178,11 +192,20 @@ export class TransactionalStage {
           highWatermark: batch.highWatermark,
           messages: messages.map((m) => toInMessage(topic, batch.partition, m)),
         };
-        const committed = await this.transaction(
-          batch.partition,
-          async (tx) => this.opts.process(inBatch, tx),
-          last,
-        );
+        let committed: boolean;
+        try {
+          committed = await this.transaction(
+            batch.partition,
+            async (tx) => this.opts.process(inBatch, tx),
+            last,
+          );
+        } catch (e) {
+          // The partition is being rebuilt from Kafka (see transaction()); its rebuild seeks
+          // back to the committed offset. Throwing here would crash the consumer, and a
+          // restarted consumer is a new member: every partition would be rebuilt.
+          if (e instanceof FencedError || e instanceof BrokerUnavailableError) return;
+          throw e;
+        }
         if (!committed) return;
         // Never process an offset twice, whatever kafkajs re-delivers (a seek issued while
         // this batch waited, a retried batch after a post-commit error).
@@ -202,16 +225,62 @@ export class TransactionalStage {
     }
   }
 
-  /** Rebuilds every assigned partition on every join: state from an earlier ownership may be stale. */
-  private reassign(assigned: number[]): void {
-    const keep = new Set(assigned);
+  /**
+   * Keeps the state of a partition that stays with this instance, rebuilds the others.
+   * kafkajs's rebalancing is eager: every join hands out every partition again, and
+   * rebuilding them all (the queue re-reads every deferred record) took 10–20 s per
+   * partition set on a loaded machine; with an instance killed every ~30 s the queues did
+   * little else and the log stalled (600 s chaos run, 2026-11-26 13:29).
+   *
+   * Why keeping is safe: between two generations of the same member nobody else owned P. A
+   * new member id means this instance was out of the group (frozen past its session, its
+   * consumer restarted), and another may have owned P meanwhile: then everything is rebuilt.
+   * Whatever slips through (a zombie's late InitProducerId) fences this producer, so the stale
+   * state's next transaction fails and the partition is rebuilt (see onFenced): state changes
+   * only on commit, so stale state never reaches the output.
+   */
+  private reassign(assigned: number[], memberId: string): void {
+    const sameMember = memberId === this.memberId;
+    this.memberId = memberId;
+    this.assignment = new Set(assigned);
     for (const [p, s] of this.partitions) {
+      if (sameMember && this.assignment.has(p)) continue;
       this.partitions.delete(p);
       void s.ready.finally(() => s.producer.disconnect().catch(() => undefined));
-      if (!keep.has(p)) this.opts.onRevoke?.(p);
+      if (!this.assignment.has(p)) this.opts.onRevoke?.(p);
     }
-    for (const p of assigned) this.partitions.set(p, this.newState(p));
-    this.opts.logger.info({ topic: this.opts.topic, partitions: assigned }, 'partitions assigned');
+    const rebuilt = assigned.filter((p) => !this.partitions.has(p));
+    for (const p of rebuilt) this.partitions.set(p, this.newState(p));
+    this.opts.logger.info(
+      { topic: this.opts.topic, partitions: assigned, rebuilt, memberId },
+      'partitions assigned',
+    );
+  }
+
+  /**
+   * P's producer was fenced: another instance initialized P's transactional id, so this
+   * state is stale. If the group still assigns P here, no rebalance will bring it back: P is
+   * rebuilt (which fences the other instance) — but only after a pause long enough for a
+   * heartbeat, so that a zombie (this instance, out of the group and not yet told) learns
+   * of the rebalance first instead of fencing the rightful owner back and forth.
+   */
+  private onFenced(p: number, fenced: PartitionState): void {
+    if (this.partitions.get(p) !== fenced) return;
+    this.partitions.delete(p);
+    this.opts.onRevoke?.(p);
+    if (!this.assignment.has(p)) return;
+    // Without a state its batches are skipped unresolved, i.e. fetched again at once.
+    this.consumer.pause([{ topic: this.opts.topic, partitions: [p] }]);
+    const memberId = this.memberId;
+    setTimeout(() => {
+      if (this.closing || this.memberId !== memberId) return;
+      if (!this.assignment.has(p) || this.partitions.has(p)) return;
+      this.opts.logger.warn(
+        { topic: this.opts.topic, partition: p },
+        'partition still assigned here after a fence; rebuilding it from Kafka',
+      );
+      this.partitions.set(p, this.newState(p));
+    }, this.heartbeatIntervalMs * 2).unref();
   }
 
   /** A fresh producer for partition P, prepared (fence, committed offset, state rebuilt). */
@@ -228,6 +297,7 @@ export class TransactionalStage {
       lock: Promise.resolve(),
       ready: Promise.resolve(),
     };
+    this.consumer.resume([{ topic: this.opts.topic, partitions: [p] }]);
     state.ready = this.prepare(p, state);
     return state;
   }
@@ -346,14 +416,17 @@ export class TransactionalStage {
         await tx?.abort().catch(() => undefined);
         if (isFenced(e)) {
           // Only forget the state that was fenced: a newer one may already stand for P.
-          if (this.partitions.get(partition) === state) this.partitions.delete(partition);
+          this.onFenced(partition, state);
           throw new FencedError(
             `transactional producer for partition ${partition} was fenced by another instance`,
             e,
           );
         }
         this.resetPartition(partition, state);
-        throw e;
+        throw new BrokerUnavailableError(
+          `transaction on partition ${partition} failed; rebuilding the partition from Kafka`,
+          e,
+        );
       }
       // A state replaced meanwhile (rebalance, failed transaction) was rebuilt from Kafka by
       // its successor, which already holds this commit; applying it again would resurrect

@@ -1,0 +1,143 @@
+import { readAll, sleep, testEnvironment, testLogger } from '../../test/helpers/cluster';
+import { BatchingProducer } from './producer';
+import { TransactionalStage } from './transactional';
+
+type Env = Awaited<ReturnType<typeof testEnvironment>>;
+
+/** A stage that copies `ingest` to `filtered` and counts the rebuilds of each partition. */
+function copyStage(env: Env, name: string, rebuilds: Map<string, number>) {
+  return new TransactionalStage({
+    kafka: env.kafka,
+    groupId: `${env.topics.ingest}.tx-test`,
+    topic: env.topics.ingest,
+    transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
+    sessionTimeoutMs: 6000,
+    logger: testLogger.child({ instance: name }),
+    onAssign: async (p) => {
+      const k = `${name}:${p}`;
+      rebuilds.set(k, (rebuilds.get(k) ?? 0) + 1);
+    },
+    process: (batch, tx) => {
+      for (const m of batch.messages)
+        tx.send({ topic: env.topics.filtered, key: m.key, value: m.value });
+    },
+  });
+}
+
+async function until(cond: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await cond()) && Date.now() < end) await sleep(200);
+  return cond();
+}
+
+function sender(env: Env) {
+  const producer = new BatchingProducer(env.kafka, {
+    lingerMs: 2,
+    maxBatchMessages: 100,
+    maxPending: 1000,
+    logger: testLogger,
+  });
+  let next = 0;
+  return {
+    producer,
+    /** `n` messages spread over every partition, numbered on from the last call. */
+    send: (n: number, partition?: number) =>
+      Promise.all(
+        Array.from({ length: n }, () => {
+          const i = next++;
+          return producer.send({
+            topic: env.topics.ingest,
+            key: `k${i}`,
+            value: `v${i}`,
+            partition: partition ?? i % 8,
+          });
+        }),
+      ),
+    get sent() {
+      return next;
+    },
+  };
+}
+
+/** Each sent value is in `filtered` exactly once. */
+async function expectCopiedOnce(env: Env, sent: number) {
+  let values: string[] = [];
+  await until(async () => {
+    values = (await readAll(env.kafka, env.topics.filtered)).map((m) => String(m.value));
+    return values.length >= sent;
+  }, 60000);
+  expect(values.length).toBe(sent);
+  expect(new Set(values).size).toBe(sent);
+}
+
+const total = (rebuilds: Map<string, number>, name: string) =>
+  [...rebuilds].filter(([k]) => k.startsWith(`${name}:`)).reduce((n, [, v]) => n + v, 0);
+
+it('a rebalance rebuilds only the partitions that moved; the output stays exactly once', async () => {
+  const env = await testEnvironment('tx-keep');
+  const rebuilds = new Map<string, number>();
+  const input = sender(env);
+  const a = copyStage(env, 'a', rebuilds);
+  const b = copyStage(env, 'b', rebuilds);
+  try {
+    await input.producer.connect();
+    await a.start();
+    expect(await until(() => a.assigned.length === 8, 30000)).toBe(true);
+    await input.send(80);
+    await expectCopiedOnce(env, input.sent);
+    expect(total(rebuilds, 'a')).toBe(8);
+
+    await b.start();
+    expect(await until(() => b.assigned.length > 0 && a.assigned.length < 8, 30000)).toBe(true);
+    await input.send(80);
+    await expectCopiedOnce(env, input.sent);
+    const kept = a.assigned;
+    // A kept what it still owns: not one of its partitions was rebuilt by the join.
+    expect(total(rebuilds, 'a')).toBe(8);
+    expect(kept.every((p) => rebuilds.get(`a:${p}`) === 1)).toBe(true);
+
+    const moved = b.assigned;
+    await b.close();
+    expect(await until(() => a.assigned.length === 8, 30000)).toBe(true);
+    await input.send(80);
+    await expectCopiedOnce(env, input.sent);
+    // Only what B held comes back to A with a rebuild.
+    expect(total(rebuilds, 'a')).toBe(8 + moved.length);
+  } finally {
+    await b.close();
+    await a.close();
+    await input.producer.close();
+  }
+}, 180000);
+
+it('a fenced partition that the group still assigns here is rebuilt and processed once', async () => {
+  const env = await testEnvironment('tx-fenced');
+  const rebuilds = new Map<string, number>();
+  const input = sender(env);
+  const a = copyStage(env, 'a', rebuilds);
+  // Another instance's InitProducerId on partition 0's transactional id: A's producer for
+  // partition 0 is fenced, yet no rebalance follows (nobody else is in the group).
+  const zombie = env.kafka.producer({
+    transactionalId: `${env.topics.filtered}.tx-test-0`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  try {
+    await input.producer.connect();
+    await a.start();
+    expect(await until(() => a.assigned.length === 8, 30000)).toBe(true);
+    await input.send(16);
+    await expectCopiedOnce(env, 16);
+
+    await zombie.connect();
+    await (await zombie.transaction()).abort(); // InitProducerId: the fence
+    await input.send(10, 0);
+    expect(await until(() => rebuilds.get('a:0') === 2, 30000)).toBe(true);
+    expect(total(rebuilds, 'a')).toBe(9);
+    await expectCopiedOnce(env, input.sent);
+  } finally {
+    await zombie.disconnect();
+    await a.close();
+    await input.producer.close();
+  }
+}, 180000);
