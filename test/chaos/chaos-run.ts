@@ -165,6 +165,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       while (Date.now() - started < opts.seconds * 1000) {
         await sleep(opts.faultEveryMs * (0.5 + Math.random()));
         const roll = Math.random();
+        // A broker already frozen: the interval's fault goes to a stage instead.
         if (roll < 0.1 && !busy.has('broker')) {
           inFlight.push(inject('broker', 'SIGSTOP broker 5 s', () => broker.pause(5000)));
           continue;

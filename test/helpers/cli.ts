@@ -7,13 +7,16 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 
-/** node's arguments for `chariots <args…>` from source. */
-export const cliArgs = (args: string[]): string[] => [
-  '--import',
-  'tsx',
-  join(ROOT, 'src', 'cli', 'index.ts'),
-  ...args,
-];
+/**
+ * node's arguments for `chariots <args…>`: from source, or from `dist/` when
+ * CHARIOTS_TEST_FROM_DIST=1 (the long chaos run restarts stages ~150 times; tsx costs each
+ * start ~0.8 s more CPU on this machine, taken from the stages under test). The caller
+ * builds first (`npm run test:chaos` does).
+ */
+export const cliArgs = (args: string[]): string[] =>
+  process.env.CHARIOTS_TEST_FROM_DIST === '1'
+    ? [join(ROOT, 'dist', 'cli', 'index.js'), ...args]
+    : ['--import', 'tsx', join(ROOT, 'src', 'cli', 'index.ts'), ...args];
 
 /** Runs one command to its end and collects its output (asynchronously, so stages in this process keep running). */
 export async function runCli(
