@@ -3,6 +3,7 @@ import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
+import { isFenced, preparePartition } from './partition-prepare';
 import { groupByTopic } from './producer';
 import { toInMessage } from './reader';
 import { StallWatch, type PartitionPosition, type StallVerdict } from './stall';
@@ -44,16 +45,6 @@ interface PartitionState {
   startOffset: bigint;
   lock: Promise<void>;
 }
-
-const isFenced = (e: unknown) => {
-  const t = (e as { type?: string }).type ?? '';
-  const m = (e as Error).message ?? '';
-  return (
-    ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'].includes(
-      t,
-    ) || /fenced|epoch/i.test(m)
-  );
-};
 
 /**
  * Exactly-once consume → produce. For each batch of input partition P: the stage's output and
@@ -267,6 +258,7 @@ export class TransactionalStage {
   private onFenced(p: number, fenced: PartitionState): void {
     if (this.partitions.get(p) !== fenced) return;
     this.partitions.delete(p);
+    void fenced.producer.disconnect().catch(() => undefined);
     this.opts.onRevoke?.(p);
     if (!this.assignment.has(p)) return;
     // Without a state its batches are skipped unresolved, i.e. fetched again at once.
@@ -319,58 +311,19 @@ export class TransactionalStage {
   }
 
   private async prepare(partition: number, state: PartitionState): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await state.producer.connect();
-        const fence = await state.producer.transaction();
-        await fence.abort();
-        const admin = this.opts.kafka.admin();
-        await admin.connect();
-        try {
-          const committed = await admin.fetchOffsets({
-            groupId: this.opts.groupId,
-            topics: [this.opts.topic],
-          });
-          const off =
-            committed[0]?.partitions.find((x) => x.partition === partition)?.offset ?? '-1';
-          state.startOffset = BigInt(off) >= 0n ? BigInt(off) : 0n;
-        } finally {
-          await admin.disconnect();
-        }
-        // The committed group offset can lag the last committed transaction: the broker
-        // applies a transaction's offsets to the group when it handles the commit marker,
-        // which may be after InitProducerId already answered (kafkajs cannot ask for stable
-        // offsets, KIP-447). Reprocessing that transaction's input would write its output a
-        // second time, so a stage that records its input position in its own changelog wins.
-        const resume = await this.opts.onAssign?.(partition);
-        if (typeof resume === 'bigint' && resume > state.startOffset) {
-          this.opts.logger.warn(
-            {
-              topic: this.opts.topic,
-              partition,
-              committed: String(state.startOffset),
-              resume: String(resume),
-            },
-            'committed offset behind the changelog; resuming after the last committed transaction',
-          );
-          state.startOffset = resume;
-        }
-        if (state.startOffset > 0n)
-          this.consumer.seek({
-            topic: this.opts.topic,
-            partition,
-            offset: state.startOffset.toString(),
-          });
-        return;
-      } catch (e) {
-        if (this.partitions.get(partition) !== state) return;
-        this.opts.logger.warn(
-          { err: e, partition, attempt },
-          'preparing partition failed; retrying',
-        );
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
-      }
-    }
+    const start = await preparePartition(state.producer, {
+      kafka: this.opts.kafka,
+      groupId: this.opts.groupId,
+      topic: this.opts.topic,
+      partition,
+      logger: this.opts.logger,
+      onAssign: this.opts.onAssign,
+      isCurrent: () => this.partitions.get(partition) === state,
+    });
+    if (start === undefined) return;
+    state.startOffset = start;
+    if (start > 0n)
+      this.consumer.seek({ topic: this.opts.topic, partition, offset: start.toString() });
   }
 
   /**
