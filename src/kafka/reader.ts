@@ -39,6 +39,10 @@ export interface FollowOptions {
 export interface Follower {
   /** Resolves once every followed partition has been delivered up to its end as of start. */
   caughtUp: Promise<void>;
+  /** Stops fetching the followed partitions (no CPU spent decoding them) until resume(). */
+  pause(): void;
+  /** Fetches again, from `from` where given (offset per partition), else where it paused. */
+  resume(from?: Record<number, string>): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +140,12 @@ export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Prom
   if (pausedOthers.length > 0) consumer.pause([{ topic: opts.topic, partitions: pausedOthers }]);
   return {
     caughtUp,
+    pause: () => consumer.pause([{ topic: opts.topic, partitions: [...wanted] }]),
+    resume: (from) => {
+      for (const [p, off] of Object.entries(from ?? {}))
+        consumer.seek({ topic: opts.topic, partition: Number(p), offset: off });
+      consumer.resume([{ topic: opts.topic, partitions: [...wanted] }]);
+    },
     close: async () => {
       await consumer.disconnect();
     },

@@ -41,7 +41,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       // After the fence, the previous sequencer's last transaction may still be completing:
       // its records must be seen before continuing, or their LIds would be reused.
       await awaitStable(ctx.kafka, ctx.topics.log, [0], logger);
-      const last = await tail.last(ctx.kafka, ctx.topics.log, logger);
+      const last = await tail.takeOver(ctx.kafka, ctx.topics.log, logger);
       let resume: bigint | undefined;
       if (!last?.value) state = { lastLid: 0, clock: {} };
       else {
@@ -63,6 +63,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     onRevoke: () => {
       state = undefined;
       logger.info('sequencer standby');
+      void tail
+        .follow(ctx.kafka, ctx.topics.log, logger)
+        .catch((err: unknown) => logger.error({ err }, 'following the log again failed'));
     },
     process: (batch, tx) => {
       if (!state) throw new Error('sequencer state missing for an assigned partition');

@@ -23,9 +23,10 @@ export class LogTail {
   readonly recent: RecentIds;
   private lastMessage: InMessage | undefined;
   private lastOffset = -1n;
+  private paused = false;
 
   private constructor(
-    capacity: number,
+    private readonly capacity: number,
     private readonly follower: Follower,
   ) {
     this.recent = new RecentIds(capacity);
@@ -71,15 +72,41 @@ export class LogTail {
   }
 
   /**
-   * The last committed log message once this follower has seen it (call after the fence and
-   * awaitStable, so nothing newer can appear), or undefined for an empty log.
+   * Takeover: the last committed log message once this follower has seen it (call after the
+   * fence and awaitStable, so nothing newer can appear), or undefined for an empty log. The
+   * follower then pauses: while this instance is the active sequencer it is the log's only
+   * writer and its own commits feed `recent`, so following would only decode its own output
+   * again (a kafkajs fetch + decode of every log record).
    */
-  async last(kafka: KafkaClient, topic: string, logger: Logger): Promise<InMessage | undefined> {
+  async takeOver(
+    kafka: KafkaClient,
+    topic: string,
+    logger: Logger,
+  ): Promise<InMessage | undefined> {
+    await this.follow(kafka, topic, logger);
     const [end] = await readTail(kafka, topic, 0, 1, logger);
-    if (!end) return undefined;
-    const target = BigInt(end.offset);
-    while (this.lastOffset < target) await new Promise((r) => setTimeout(r, 20));
-    return this.lastMessage;
+    if (end) {
+      const target = BigInt(end.offset);
+      while (this.lastOffset < target) await new Promise((r) => setTimeout(r, 20));
+    }
+    this.follower.pause();
+    this.paused = true;
+    return end ? this.lastMessage : undefined;
+  }
+
+  /**
+   * Standby (or a takeover after a failed or superseded transaction, whose ids never reached
+   * `recent`): follow the log again. What was written while paused is read from where the
+   * follower stopped, but no further back than the dedup window.
+   */
+  async follow(kafka: KafkaClient, topic: string, logger: Logger): Promise<void> {
+    if (!this.paused) return;
+    const offsets = await partitionOffsets(kafka, topic, 0, logger);
+    const high = BigInt(offsets?.high ?? '0');
+    const windowStart = high - BigInt(Math.ceil(this.capacity * 1.1));
+    const from = windowStart > this.lastOffset + 1n ? windowStart : this.lastOffset + 1n;
+    this.paused = false;
+    this.follower.resume({ 0: from.toString() });
   }
 
   close(): Promise<void> {
