@@ -5,7 +5,7 @@ import { TransactionalStage } from './transactional';
 type Env = Awaited<ReturnType<typeof testEnvironment>>;
 
 /** A stage that copies `ingest` to `filtered` and counts the rebuilds of each partition. */
-function copyStage(env: Env, name: string, rebuilds: Map<string, number>) {
+function copyStage(env: Env, name: string, rebuilds: Map<string, number>, rebuildMs = 0) {
   return new TransactionalStage({
     kafka: env.kafka,
     groupId: `${env.topics.ingest}.tx-test`,
@@ -16,6 +16,7 @@ function copyStage(env: Env, name: string, rebuilds: Map<string, number>) {
     onAssign: async (p) => {
       const k = `${name}:${p}`;
       rebuilds.set(k, (rebuilds.get(k) ?? 0) + 1);
+      if (rebuildMs > 0) await sleep(rebuildMs);
     },
     process: (batch, tx) => {
       for (const m of batch.messages)
@@ -141,3 +142,35 @@ it('a fenced partition that the group still assigns here is rebuilt and processe
     await input.producer.close();
   }
 }, 180000);
+
+it('a member still rebuilding rejoins a rebalance at once instead of being expelled', async () => {
+  const env = await testEnvironment('tx-slow');
+  const rebuilds = new Map<string, number>();
+  const input = sender(env);
+  const a = copyStage(env, 'a', rebuilds);
+  // B's rebuild outlasts the group's rebalance timeout (15 s with a 6 s session).
+  const b = copyStage(env, 'b', rebuilds, 22000);
+  const c = copyStage(env, 'c', rebuilds);
+  try {
+    await input.producer.connect();
+    await a.start();
+    await input.send(80);
+    await expectCopiedOnce(env, input.sent);
+
+    await b.start();
+    expect(await until(() => b.assigned.length > 0, 30000)).toBe(true);
+    await input.send(80); // B's partitions have batches waiting for its rebuild
+    await sleep(3000);
+    await c.start(); // a rebalance while B rebuilds
+    await expectCopiedOnce(env, input.sent);
+    await sleep(8000); // an expelled B rejoins (as a new member) within a few seconds
+    // Expelled, B would have come back as a new member and rebuilt its partitions again.
+    const twice = [...rebuilds].filter(([k, n]) => k.startsWith('b:') && n > 1);
+    expect(twice).toEqual([]);
+  } finally {
+    await c.close();
+    await b.close();
+    await a.close();
+    await input.producer.close();
+  }
+}, 240000);

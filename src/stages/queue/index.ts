@@ -92,8 +92,13 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       });
       // A replicated record never expires (see CausalQueue.processBatch), even if an older
       // version wrote a deadline into the changelog.
-      for (const { record, deadline } of restored.values())
+      // In slices: 80 000 entries in one go blocked the event loop for seconds, and with it
+      // the heartbeats of this instance's consumers.
+      let n = 0;
+      for (const { record, deadline } of restored.values()) {
         queue.defer(record, partition, record.remote ? null : deadline);
+        if (++n % 5000 === 0) await new Promise((r) => setImmediate(r));
+      }
       logger.info({ partition, deferred: restored.size }, 'deferred records restored');
       return resume;
     },
