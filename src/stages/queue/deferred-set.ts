@@ -27,7 +27,9 @@ export class DeferredEntry {
     missing: readonly PrereqKey[],
   ) {
     this.bytes = encoded.toString('latin1');
-    this.wait = missing.length === 1 ? missing[0] : missing.length === 0 ? NONE : [...missing];
+    // Deduplicated: a pretoid and a replicated record's clock may name the same TOId.
+    this.wait =
+      missing.length === 1 ? missing[0] : missing.length === 0 ? NONE : [...new Set(missing)];
   }
 
   /** The `released` message value. */
