@@ -1,4 +1,4 @@
-import { decodeIngest, encodeIngest, type IngestRecord } from '../../record';
+import { encodeIngest, type IngestRecord } from '../../record';
 import type { DeferredEntry } from './deferred-set';
 import type { PrereqKey } from './prerequisites';
 
@@ -19,7 +19,8 @@ import type { PrereqKey } from './prerequisites';
  */
 export const INPUT_OFFSET_KEY = '\u0001input-offset';
 
-// Inside a JSON string a quote is always escaped, so `,"record":` can only be the key.
+// Inside a JSON string a quote is always escaped, and the record comes last: so the first
+// `,"record":` is the key.
 const RECORD_KEY = Buffer.from(',"record":');
 const OLD_PREFIX = Buffer.from('{"record":');
 const CLOSE = Buffer.from('}');
@@ -37,6 +38,10 @@ export function deferredValue(
 }
 
 export interface DeferredValue {
+  /**
+   * Parsed, not validated (as before): the queue wrote it from a decoded record, and a
+   * takeover is on the critical path of failover (validation costs half a parse again).
+   */
   record: IngestRecord;
   /** The record's ingest value, as `released` gets it. */
   value: Buffer;
@@ -44,20 +49,19 @@ export interface DeferredValue {
 }
 
 export function parseDeferredValue(buf: Buffer): DeferredValue {
-  if (buf.subarray(0, OLD_PREFIX.length).equals(OLD_PREFIX)) {
-    const o = JSON.parse(buf.toString('utf8')) as { record: IngestRecord; deadline: string | null };
-    const value = encodeIngest(o.record);
-    return { record: decodeIngest(value), value, deadline: parseDeadline(o.deadline) };
-  }
+  const o = JSON.parse(buf.toString('utf8')) as { record: IngestRecord; deadline: string | null };
+  const deadline = o.deadline === null ? null : Date.parse(o.deadline);
+  if (buf.subarray(0, OLD_PREFIX.length).equals(OLD_PREFIX))
+    return { record: o.record, value: encodeIngest(o.record), deadline };
   const at = buf.indexOf(RECORD_KEY);
   if (at < 0 || buf[buf.length - 1] !== CLOSE[0])
-    throw new Error('deferred changelog value without a record');
-  const head = JSON.parse(`${buf.toString('utf8', 0, at)}}`) as { deadline: string | null };
-  const value = buf.subarray(at + RECORD_KEY.length, buf.length - 1);
-  return { record: decodeIngest(value), value, deadline: parseDeadline(head.deadline) };
+    throw new Error('undecodable deferred changelog value');
+  return {
+    record: o.record,
+    value: buf.subarray(at + RECORD_KEY.length, buf.length - 1),
+    deadline,
+  };
 }
-
-const parseDeadline = (d: string | null): number | null => (d === null ? null : Date.parse(d));
 
 export function deadLetterValue(e: DeferredEntry, timeoutMs: number, deadAt: string): string {
   const missing = [...e.missing];
