@@ -11,6 +11,8 @@ import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
  */
 export class ReleaseBatch {
   readonly records: IngestRecord[] = [];
+  /** values[i]: records[i] as sent to `released`, the bytes it arrived or was deferred with. */
+  readonly values: Buffer[] = [];
   /** Deferred entries released by this batch (tombstone + removal on commit). */
   readonly woken: DeferredEntry[] = [];
   /** Woken entries only tombstoned because their record is already in the log (see isStale). */
@@ -34,20 +36,21 @@ export class ReleaseBatch {
   }
 
   /** Releases `r` and, transitively, every deferred record of the partition it unblocks. */
-  release(r: IngestRecord): void {
-    const work = [r];
+  release(r: IngestRecord, value: Buffer): void {
+    const work: Array<[IngestRecord, Buffer]> = [[r, value]];
     while (work.length > 0) {
-      const next = work.shift() as IngestRecord;
+      const [next, bytes] = work.shift() as [IngestRecord, Buffer];
       this.records.push(next);
+      this.values.push(bytes);
       this.chosen.add(next.id);
       for (const k of providedBeforeSequencing(next)) {
         this.provided.add(k);
         for (const w of this.deferred.waitersIn(k, this.partition)) {
-          if (this.chosen.has(w.record.id)) continue;
-          if (![...w.missing].every((m) => this.satisfied(m))) continue;
-          this.chosen.add(w.record.id);
+          if (this.chosen.has(w.id)) continue;
+          if (!w.ready((m) => this.satisfied(m))) continue;
+          this.chosen.add(w.id);
           this.woken.push(w);
-          if (!this.isStale(w)) work.push(w.record);
+          if (!this.isStale(w)) work.push(w.unpack());
         }
       }
     }
@@ -65,15 +68,15 @@ export class ReleaseBatch {
    * and a deferred entry never outlives it, so this cannot drop a different record.
    */
   private isStale(e: DeferredEntry): boolean {
-    if (!this.satisfiedOutside(`p:${e.record.id}`)) return false;
+    if (!this.satisfiedOutside(`p:${e.id}`)) return false;
     this.stale.push(e);
     return true;
   }
 
   /** Releases a woken deferred entry (and its cascade), or only tombstones it when stale. */
   releaseDeferred(e: DeferredEntry): void {
-    this.chosen.add(e.record.id);
+    this.chosen.add(e.id);
     this.woken.push(e);
-    if (!this.isStale(e)) this.release(e.record);
+    if (!this.isStale(e)) this.release(...e.unpack());
   }
 }

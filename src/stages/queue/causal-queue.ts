@@ -1,11 +1,12 @@
 import type { InBatch, OutMessage, TxContext } from '../../kafka';
-import { decodeIngest, encodeIngest, type IngestRecord, type LogRecord } from '../../record';
+import { decodeIngest, type IngestRecord, type LogRecord } from '../../record';
 import type { Logger } from '../../logger';
 import { metrics } from '../../metrics';
 import { ReleaseBatch } from './cascade';
-import { DeferredSet, type DeferredEntry } from './deferred-set';
+import { DeferredEntry, DeferredSet } from './deferred-set';
 import { InFlight } from './in-flight';
 import { LogIndex, prerequisitesOf } from './prerequisites';
+import type { ChangelogRestore } from './restore';
 import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
 
 export interface CausalQueueTopics {
@@ -38,12 +39,8 @@ export class CausalQueue {
     private readonly logger: Logger,
   ) {}
 
-  private releasedMessage(r: IngestRecord): OutMessage {
-    return { topic: this.topics.released, partition: 0, key: r.id, value: encodeIngest(r) };
-  }
-
   private tombstone(e: DeferredEntry): OutMessage {
-    return { topic: this.topics.deferred, partition: e.partition, key: e.record.id, value: null };
+    return { topic: this.topics.deferred, partition: e.partition, key: e.id, value: null };
   }
 
   private batchFor(partition: number): ReleaseBatch {
@@ -56,8 +53,12 @@ export class CausalQueue {
 
   /** Writes a ReleaseBatch into `tx` and adopts it on commit. */
   private emit(tx: TxContext, rb: ReleaseBatch): void {
-    const woken = new Set(rb.woken.map((e) => e.record.id));
-    for (const r of rb.records) tx.send(this.releasedMessage(r));
+    const woken = new Set(rb.woken.map((e) => e.id));
+    // The bytes the record arrived (or was deferred) with: `filtered` holds encodeIngest's
+    // output already, so there is nothing to re-encode.
+    rb.records.forEach((r, i) =>
+      tx.send({ topic: this.topics.released, partition: 0, key: r.id, value: rb.values[i] }),
+    );
     for (const e of rb.woken) tx.send(this.tombstone(e));
     tx.onCommit(() => {
       for (const id of woken) this.deferred.remove(id);
@@ -67,7 +68,7 @@ export class CausalQueue {
           {
             partition: rb.partition,
             records: rb.stale.length,
-            ids: rb.stale.slice(0, 5).map((e) => e.record.id),
+            ids: rb.stale.slice(0, 5).map((e) => e.id),
           },
           'deferred entries of records already in the log tombstoned, not released again',
         );
@@ -79,7 +80,7 @@ export class CausalQueue {
         if (this.index.has(`p:${r.id}`)) continue;
         for (const k of this.inFlight.add(r)) {
           for (const w of this.deferred.waitersOf(k)) {
-            if ([...w.missing].every((m) => this.satisfied(m))) ready.push(w);
+            if (w.ready((m) => this.satisfied(m))) ready.push(w);
           }
         }
       }
@@ -91,7 +92,7 @@ export class CausalQueue {
   processBatch(batch: InBatch, tx: TxContext): void {
     const now = Date.now();
     const rb = this.batchFor(batch.partition);
-    const toDefer: Array<{ record: IngestRecord; deadline: number | null }> = [];
+    const toDefer: Array<{ record: IngestRecord; value: Buffer; deadline: number | null }> = [];
     const repeated: string[] = [];
     for (const m of batch.messages) {
       if (!m.value) continue;
@@ -119,7 +120,7 @@ export class CausalQueue {
       }
       const missing = rb.missing(prerequisitesOf(record));
       if (missing.length === 0) {
-        rb.release(record);
+        rb.release(record, m.value);
         continue;
       }
       // A replicated record is already in its origin's log: dead-lettering it here would
@@ -127,12 +128,12 @@ export class CausalQueue {
       // it). It waits as long as the peers take to deliver what it needs (a sender stopped
       // for an hour, a relay holding one message back).
       const deadline = this.deferTimeoutMs > 0 && !record.remote ? now + this.deferTimeoutMs : null;
-      toDefer.push({ record, deadline });
+      toDefer.push({ record, value: m.value, deadline });
       tx.send({
         topic: this.topics.deferred,
         partition: batch.partition,
         key: record.id,
-        value: deferredValue(record, deadline, missing),
+        value: deferredValue(m.value, deadline, missing),
       });
     }
     this.emit(tx, rb);
@@ -146,7 +147,7 @@ export class CausalQueue {
         value: last.offset,
       });
     tx.onCommit(() => {
-      for (const d of toDefer) this.defer(d.record, batch.partition, d.deadline);
+      for (const d of toDefer) this.defer(d.record, d.value, batch.partition, d.deadline);
       if (repeated.length > 0) {
         metrics().duplicatesDropped.inc({ stage: 'queue' }, repeated.length);
         this.logger.warn(
@@ -157,17 +158,30 @@ export class CausalQueue {
     });
   }
 
-  /** Adds a committed deferral (or a restored one) and re-checks it: the log may have moved on. */
-  defer(record: IngestRecord, partition: number, deadline: number | null): void {
-    const entry: DeferredEntry = {
-      record,
-      partition,
-      deadline,
-      missing: new Set(this.index.missing(record)),
-      busy: false,
-    };
+  /**
+   * Adds a committed deferral (or a restored one) and re-checks it: the log may have moved
+   * on. `value`: the record's ingest value, released as is.
+   */
+  defer(record: IngestRecord, value: Buffer, partition: number, deadline: number | null): void {
+    const missing = this.index.missing(record);
+    const entry = new DeferredEntry(record.id, partition, value, deadline, missing);
     this.deferred.add(entry);
-    if ([...entry.missing].every((k) => this.inFlight.has(k))) this.schedule([entry]);
+    if (entry.ready((k) => this.inFlight.has(k))) this.schedule([entry]);
+  }
+
+  /**
+   * Rebuilds partition P's deferred records from its changelog (after forgetPartition): at most
+   * `max` of them per call, the rest stay in `changelog` for the next call.
+   */
+  restore(partition: number, changelog: ChangelogRestore, max = Infinity): number {
+    let n = 0;
+    // A replicated record never expires (see processBatch), even if an older version wrote
+    // a deadline into the changelog.
+    for (const { record, value, deadline } of changelog.drain()) {
+      this.defer(record, value, partition, record.remote ? null : deadline);
+      if (++n >= max) break;
+    }
+    return n;
   }
 
   /** Records read from the log topic, in LId order. */
@@ -178,7 +192,7 @@ export class CausalQueue {
       for (const k of this.index.add(r, known)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
-          if ([...e.missing].every((m) => this.inFlight.has(m))) ready.push(e);
+          if (e.ready((m) => this.inFlight.has(m))) ready.push(e);
         }
       }
     }
@@ -214,8 +228,8 @@ export class CausalQueue {
         // replacing these objects: releasing a stale one too would append it twice) and
         // still ready (what satisfied them may be gone from InFlight into the log: fine).
         for (const e of entries) {
-          if (this.deferred.get(e.record.id) !== e || rb.has(e.record.id)) continue;
-          if (![...e.missing].every((k) => rb.satisfied(k))) continue;
+          if (this.deferred.get(e.id) !== e || rb.has(e.id)) continue;
+          if (!e.ready((k) => rb.satisfied(k))) continue;
           rb.releaseDeferred(e);
         }
         this.emit(tx, rb);
@@ -225,12 +239,12 @@ export class CausalQueue {
       this.logger.warn({ err, partition, records: entries.length }, 'release failed; will retry');
       for (const e of entries) e.busy = false;
       setTimeout(
-        () => this.schedule(entries.filter((x) => this.deferred.get(x.record.id) === x)),
+        () => this.schedule(entries.filter((x) => this.deferred.get(x.id) === x)),
         500,
       ).unref();
       return;
     }
-    for (const e of entries) if (this.deferred.get(e.record.id) === e) e.busy = false;
+    for (const e of entries) if (this.deferred.get(e.id) === e) e.busy = false;
   }
 
   /** Dead-letters deferred records whose deadline passed. */
@@ -247,19 +261,19 @@ export class CausalQueue {
       try {
         await this.runTx(partition, (tx) => {
           const deadAt = new Date(nowMs).toISOString();
-          const live = entries.filter((e) => this.deferred.get(e.record.id) === e);
+          const live = entries.filter((e) => this.deferred.get(e.id) === e);
           for (const e of live) {
             tx.send(
               {
                 topic: this.topics.deadletter,
-                key: e.record.id,
+                key: e.id,
                 value: deadLetterValue(e, this.deferTimeoutMs, deadAt),
               },
               this.tombstone(e),
             );
           }
           tx.onCommit(() => {
-            for (const e of live) this.deferred.remove(e.record.id);
+            for (const e of live) this.deferred.remove(e.id);
             if (live.length > 0)
               this.logger.warn(
                 { partition, records: live.length },

@@ -1,15 +1,75 @@
-import type { IngestRecord } from '../../record';
+import { decodeIngest, type IngestRecord } from '../../record';
 import type { PrereqKey } from './prerequisites';
 
-export interface DeferredEntry {
-  record: IngestRecord;
-  partition: number;
-  missing: Set<PrereqKey>;
-  /** ms since epoch, or null = wait forever. */
-  deadline: number | null;
+const NONE: readonly PrereqKey[] = Object.freeze([]);
+
+/**
+ * One deferred record, kept small: 100 000 of them must cost well under 150 MB (issue 8).
+ * The record stays encoded, exactly the `released` value it will be sent as, and is decoded
+ * only when released or dead-lettered. The bytes are held as a one-byte (latin1) string,
+ * one char per byte, lossless: ~20 bytes of overhead on the V8 heap, where a Buffer of its
+ * own costs ~450 (ArrayBuffer + backing store) and a pooled copy pins an 8 KiB slab
+ * (bench/deferred-memory.ts). What it still waits for is one key alone in the common case.
+ */
+export class DeferredEntry {
   /** A release or dead-letter transaction is under way: don't start another. */
-  busy: boolean;
+  busy = false;
+  private wait: PrereqKey | readonly PrereqKey[];
+  private readonly bytes: string;
+
+  constructor(
+    readonly id: string,
+    readonly partition: number,
+    /** encodeIngest form; copied, so a slice of a fetch buffer is not kept alive. */
+    encoded: Buffer,
+    /** ms since epoch, or null = wait forever. */
+    readonly deadline: number | null,
+    missing: readonly PrereqKey[],
+  ) {
+    this.bytes = encoded.toString('latin1');
+    // Deduplicated: a pretoid and a replicated record's clock may name the same TOId.
+    this.wait =
+      missing.length === 1 ? missing[0] : missing.length === 0 ? NONE : [...new Set(missing)];
+  }
+
+  /** The `released` message value. */
+  encoded(): Buffer {
+    return Buffer.from(this.bytes, 'latin1');
+  }
+
+  record(): IngestRecord {
+    return decodeIngest(this.encoded());
+  }
+
+  /** The record and its `released` value, for a release (one copy out of the string). */
+  unpack(): [IngestRecord, Buffer] {
+    const value = this.encoded();
+    return [decodeIngest(value), value];
+  }
+
+  /** What it still waits for. */
+  get missing(): readonly PrereqKey[] {
+    return typeof this.wait === 'string' ? [this.wait] : this.wait;
+  }
+
+  /** True when every key it still waits for passes `satisfied` (so: when it waits for none). */
+  ready(satisfied: (k: PrereqKey) => boolean): boolean {
+    return typeof this.wait === 'string' ? satisfied(this.wait) : this.wait.every(satisfied);
+  }
+
+  /** Only DeferredSet.satisfy calls this: the waiting index must drop the key too. */
+  drop(key: PrereqKey): void {
+    if (typeof this.wait === 'string') {
+      if (this.wait === key) this.wait = NONE;
+      return;
+    }
+    const rest = this.wait.filter((k) => k !== key);
+    this.wait = rest.length === 1 ? rest[0] : rest.length === 0 ? NONE : rest;
+  }
 }
+
+/** Waiters of one key: the entry alone (most keys have one), or a set. */
+type Waiters = DeferredEntry | Set<DeferredEntry>;
 
 /**
  * Records waiting for prerequisites, indexed by what they wait for, so that a newly appended
@@ -19,7 +79,7 @@ export interface DeferredEntry {
 export class DeferredSet {
   /** Insertion order = deadline order (one timeout for all), so expiry scans from the front. */
   private readonly entries = new Map<string, DeferredEntry>();
-  private readonly waiting = new Map<PrereqKey, Set<string>>();
+  private readonly waiting = new Map<PrereqKey, Waiters>();
 
   get size(): number {
     return this.entries.size;
@@ -34,12 +94,13 @@ export class DeferredSet {
   }
 
   add(entry: DeferredEntry): void {
-    this.remove(entry.record.id);
-    this.entries.set(entry.record.id, entry);
+    this.remove(entry.id);
+    this.entries.set(entry.id, entry);
     for (const k of entry.missing) {
-      let s = this.waiting.get(k);
-      if (!s) this.waiting.set(k, (s = new Set()));
-      s.add(entry.record.id);
+      const w = this.waiting.get(k);
+      if (w === undefined) this.waiting.set(k, entry);
+      else if (w instanceof Set) w.add(entry);
+      else if (w !== entry) this.waiting.set(k, new Set([w, entry]));
     }
   }
 
@@ -48,50 +109,34 @@ export class DeferredSet {
     if (!e) return undefined;
     this.entries.delete(id);
     for (const k of e.missing) {
-      const s = this.waiting.get(k);
-      s?.delete(id);
-      if (s?.size === 0) this.waiting.delete(k);
+      const w = this.waiting.get(k);
+      if (w === e) this.waiting.delete(k);
+      else if (w instanceof Set) {
+        w.delete(e);
+        if (w.size === 1) this.waiting.set(k, w.values().next().value as DeferredEntry);
+      }
     }
     return e;
   }
 
-  /** Marks `key` satisfied; returns every entry that waited for it (callers check `missing`). */
+  /** Marks `key` satisfied; returns every entry that waited for it (callers check `ready`). */
   satisfy(key: PrereqKey): DeferredEntry[] {
-    const ids = this.waiting.get(key);
-    if (!ids) return [];
+    const touched = this.waitersOf(key);
     this.waiting.delete(key);
-    const touched: DeferredEntry[] = [];
-    for (const id of ids) {
-      const e = this.entries.get(id);
-      if (!e) continue;
-      e.missing.delete(key);
-      touched.push(e);
-    }
+    for (const e of touched) e.drop(key);
     return touched;
   }
 
   /** Every entry that waits for `key`. */
   waitersOf(key: PrereqKey): DeferredEntry[] {
-    const ids = this.waiting.get(key);
-    if (!ids) return [];
-    const out: DeferredEntry[] = [];
-    for (const id of ids) {
-      const e = this.entries.get(id);
-      if (e) out.push(e);
-    }
-    return out;
+    const w = this.waiting.get(key);
+    if (w === undefined) return [];
+    return w instanceof Set ? [...w] : [w];
   }
 
   /** The entries of `partition` that wait for `key` (others are left alone). */
   waitersIn(key: PrereqKey, partition: number): DeferredEntry[] {
-    const ids = this.waiting.get(key);
-    if (!ids) return [];
-    const out: DeferredEntry[] = [];
-    for (const id of ids) {
-      const e = this.entries.get(id);
-      if (e && e.partition === partition) out.push(e);
-    }
-    return out;
+    return this.waitersOf(key).filter((e) => e.partition === partition);
   }
 
   /** Entries whose deadline passed, oldest first. */
@@ -106,7 +151,6 @@ export class DeferredSet {
   }
 
   removePartition(partition: number): void {
-    for (const e of [...this.entries.values()])
-      if (e.partition === partition) this.remove(e.record.id);
+    for (const e of [...this.entries.values()]) if (e.partition === partition) this.remove(e.id);
   }
 }

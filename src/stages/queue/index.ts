@@ -1,9 +1,9 @@
 import { followTopic, readToEnd, TransactionalStage, type TxContext } from '../../kafka';
 import { addDeferredSource, metrics, recordLag } from '../../metrics';
-import { decodeLog, type IngestRecord } from '../../record';
+import { decodeLog } from '../../record';
 import type { StageContext, StageHandle } from '../types';
 import { CausalQueue } from './causal-queue';
-import { INPUT_OFFSET_KEY, parseDeferredValue } from './values';
+import { ChangelogRestore } from './restore';
 
 /**
  * The causal queue stage (decisions in causal-queue.ts). A record is released to the
@@ -70,8 +70,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     logger,
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
-      const restored = new Map<string, { record: IngestRecord; deadline: number | null }>();
-      let resume: bigint | undefined;
+      const changelog = new ChangelogRestore();
       await readToEnd(ctx.kafka, {
         topic: ctx.topics.deferred,
         partitions: [partition],
@@ -80,27 +79,18 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         // would be restored and released again (see stable.ts).
         awaitPending: true,
         onBatch: (b) => {
-          for (const m of b.messages) {
-            if (!m.key) continue;
-            const key = m.key.toString();
-            if (key === INPUT_OFFSET_KEY) {
-              if (m.value) resume = BigInt(m.value.toString()) + 1n;
-            } else if (m.value === null) restored.delete(key);
-            else restored.set(key, parseDeferredValue(m.value));
-          }
+          for (const m of b.messages) changelog.add(m.key, m.value);
         },
       });
-      // A replicated record never expires (see CausalQueue.processBatch), even if an older
-      // version wrote a deadline into the changelog.
       // In slices: 80 000 entries in one go blocked the event loop for seconds, and with it
       // the heartbeats of this instance's consumers.
-      let n = 0;
-      for (const { record, deadline } of restored.values()) {
-        queue.defer(record, partition, record.remote ? null : deadline);
-        if (++n % 5000 === 0) await new Promise((r) => setImmediate(r));
+      let deferred = 0;
+      while (changelog.size > 0) {
+        deferred += queue.restore(partition, changelog, 5000);
+        await new Promise((r) => setImmediate(r));
       }
-      logger.info({ partition, deferred: restored.size }, 'deferred records restored');
-      return resume;
+      logger.info({ partition, deferred }, 'deferred records restored');
+      return changelog.resume;
     },
     onRevoke: (partition) => queue.forgetPartition(partition),
     process: (batch, tx) => {

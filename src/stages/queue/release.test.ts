@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { hashTag, type IngestRecord, type LogRecord } from '../../record';
-import { DeferredSet } from './deferred-set';
+import { encodeIngest, hashTag, type IngestRecord, type LogRecord } from '../../record';
+import { DeferredEntry, DeferredSet } from './deferred-set';
 import { LogIndex, prerequisitesOf, providedBy } from './prerequisites';
 
 /**
@@ -23,9 +23,9 @@ function simulate(arrivals: IngestRecord[]): LogRecord[] {
       const rec: LogRecord = { ...r, lid: log.length + 1, toid, appendedAt: '' };
       log.push(rec);
       for (const k of index.add(rec)) {
-        for (const e of deferred.satisfy(k).filter((x) => x.missing.size === 0)) {
-          deferred.remove(e.record.id);
-          work.push(e.record);
+        for (const e of deferred.satisfy(k).filter((x) => x.missing.length === 0)) {
+          deferred.remove(e.id);
+          work.push(e.record());
         }
       }
     }
@@ -33,14 +33,7 @@ function simulate(arrivals: IngestRecord[]): LogRecord[] {
   for (const r of arrivals) {
     const missing = index.missing(r);
     if (missing.length === 0) release(r);
-    else
-      deferred.add({
-        record: r,
-        partition: 0,
-        missing: new Set(missing),
-        deadline: null,
-        busy: false,
-      });
+    else deferred.add(new DeferredEntry(r.id, 0, encodeIngest(r), null, missing));
   }
   return log;
 }
@@ -144,23 +137,18 @@ describe('causal release (property)', () => {
   it('wakes only the waiters of an appended record (no scan of the deferred set)', () => {
     const deferred = new DeferredSet();
     for (let i = 0; i < 5000; i++) {
-      deferred.add({
-        record: {
-          id: `w${i}`,
-          host: 1,
-          seed: '0',
-          tags: {},
-          prehash: [],
-          parent: [`missing${i}`],
-          receivedAt: '',
-        },
-        partition: 0,
-        missing: new Set([`p:missing${i}`]),
-        deadline: null,
-        busy: false,
-      });
+      const r: IngestRecord = {
+        id: `w${i}`,
+        host: 1,
+        seed: '0',
+        tags: {},
+        prehash: [],
+        parent: [`missing${i}`],
+        receivedAt: '',
+      };
+      deferred.add(new DeferredEntry(r.id, 0, encodeIngest(r), null, [`p:missing${i}`]));
     }
-    expect(deferred.satisfy('p:missing42').map((e) => e.record.id)).toEqual(['w42']);
+    expect(deferred.satisfy('p:missing42').map((e) => e.id)).toEqual(['w42']);
     expect(deferred.satisfy('p:unrelated')).toEqual([]);
   });
 });

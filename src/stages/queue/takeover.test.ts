@@ -9,7 +9,7 @@ import {
   type LogRecord,
 } from '../../record';
 import { CausalQueue } from './causal-queue';
-import { INPUT_OFFSET_KEY, parseDeferredValue } from './values';
+import { ChangelogRestore } from './restore';
 
 /**
  * Queue failover, modelled on Kafka's semantics: several queue processes share the
@@ -101,17 +101,12 @@ function assign(w: World, proc: Proc, partition: number): void {
   w.epoch[partition]++;
   proc.owned.set(partition, { epoch: w.epoch[partition], pos: 0 });
   proc.q.forgetPartition(partition);
-  const restored = new Map<string, IngestRecord>();
-  let resume = 0;
-  for (const m of w.changelog[partition]) {
-    if (m.key === INPUT_OFFSET_KEY) resume = Number(m.value?.toString()) + 1;
-    else if (m.value === null) restored.delete(m.key);
-    else restored.set(m.key, parseDeferredValue(m.value).record);
-  }
-  for (const r of restored.values()) proc.q.defer(r, partition, null);
+  const changelog = new ChangelogRestore();
+  for (const m of w.changelog[partition]) changelog.add(Buffer.from(m.key), m.value);
+  proc.q.restore(partition, changelog);
   (proc.owned.get(partition) as { pos: number }).pos = Math.max(
     w.committedOffset[partition],
-    resume,
+    Number(changelog.resume ?? 0),
   );
 }
 
