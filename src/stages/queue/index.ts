@@ -50,6 +50,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     logger,
   );
 
+  const indexStarted = Date.now();
   const logFollower = await followTopic(ctx.kafka, {
     topic: ctx.topics.log,
     from: 'earliest',
@@ -58,7 +59,10 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       queue.onLog(b.messages.filter((m) => m.value).map((m) => decodeLog(m.value as Buffer))),
   });
   await logFollower.caughtUp;
-  logger.info({ lastLid: queue.index.lastLid, keys: queue.index.size }, 'log index built');
+  logger.info(
+    { lastLid: queue.index.lastLid, keys: queue.index.size, ms: Date.now() - indexStarted },
+    'log index built',
+  );
 
   stage = new TransactionalStage({
     kafka: ctx.kafka,
