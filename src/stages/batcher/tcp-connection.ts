@@ -85,6 +85,9 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
         log.warn({ code: f.error.code, err: f.error.message }, 'bad TCP frame skipped');
         continue;
       }
+      // Before parsing too: parsing is most of a frame's CPU, and while the event loop lags
+      // (loop-lag.ts) or the producer is full it should be spent on nothing.
+      await waitForRoom(1);
       let records: IngestRecord[];
       try {
         records = toRecords(f.payload, f.type);
