@@ -164,7 +164,7 @@ export const configSchema = z.object({
         100,
       ),
       maxEventLoopDelayMs: int(
-        200,
+        100,
         'While the event loop runs later than this, the TCP listener stops reading and POST /record(s) get 429 before their body is read, so new connections are still accepted and answered (ms; 0 = off)',
         0,
       ),
