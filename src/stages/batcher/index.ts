@@ -78,7 +78,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       },
       capacity: producerSink.capacity,
       capacityBytes: producerSink.capacityBytes,
-      hasRoom: (records, share) => !loopLag.lagging && producerSink.hasRoom(records, share),
+      hasRoom: (records, share) => !loopLag.lagging(share) && producerSink.hasRoom(records, share),
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);

@@ -29,9 +29,12 @@ export class LoopLag {
     return this.lateMs;
   }
 
-  /** True while the loop lags more than maxDelayMs (never when maxDelayMs is 0). */
-  get lagging(): boolean {
-    return this.maxDelayMs > 0 && this.lateMs > this.maxDelayMs;
+  /**
+   * True while the loop lags more than `share` × maxDelayMs (never when maxDelayMs is 0). The
+   * TCP listener asks with a smaller share than HTTP admission, so it backs off first.
+   */
+  lagging(share = 1): boolean {
+    return this.maxDelayMs > 0 && this.lateMs > this.maxDelayMs * share;
   }
 
   close(): void {

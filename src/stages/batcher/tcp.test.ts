@@ -196,3 +196,17 @@ it('parses no frame while the sink has no room (the event loop lags or the produ
     await ingest.close();
   }
 });
+
+it('leaves half of the producer room to HTTP: no TCP frame is taken above 50 % of the limit', async () => {
+  sink.capacity = 1000;
+  sink.pending = 600; // HTTP admission (share 1) still has room for 400 records
+  expect(sink.hasRoom(1)).toBe(true);
+  const s = await open();
+  s.write(encodeFrame('r', '{"tags":{"k":"v"},"seed":1}'));
+  await new Promise((r) => setTimeout(r, 200));
+  // With the old 80 % high-water mark this record was taken at once.
+  expect(sink.records).toHaveLength(0);
+  sink.pending = 400;
+  await until(() => sink.records.length === 1);
+  s.end();
+});
