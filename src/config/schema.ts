@@ -163,6 +163,11 @@ export const configSchema = z.object({
         'A request whose records the broker has not acknowledged within this time gets 503 with Retry-After (the records may still be appended; retry with the same ids) (ms)',
         100,
       ),
+      maxEventLoopDelayMs: int(
+        100,
+        'While the event loop runs later than this, the TCP listener stops reading and POST /record(s) get 429 before their body is read, so new connections are still accepted and answered (ms; 0 = off)',
+        0,
+      ),
       waitTimeoutMs: int(30000, 'Default timeout of ?wait=appended (ms)', 1),
       readUrls: z
         .array(

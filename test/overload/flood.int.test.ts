@@ -5,6 +5,7 @@
  * TCP listener stops reading while it cannot produce.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { Socket } from 'node:net';
 import { encodeFrame } from '../../src/record';
 import { sleep, testEnvironment } from '../helpers/cluster';
@@ -17,12 +18,14 @@ const INFLIGHT_BODY_BYTES = 4 * MiB;
 const ACK_TIMEOUT_MS = 3000;
 const TCP_CONNECTIONS = Number(process.env.FLOOD_TCP ?? 8);
 const MAX_FRAME_BYTES = 256 * 1024;
-/** The RSS of an idle batcher run through tsx, with room; docs/reliability.md. */
-const BASE_RSS_BYTES = 256 * MiB;
-/** docs/reliability.md: base + 3 × (maxPendingBytes + maxInflightBodyBytes) + TCP buffers. */
+/**
+ * docs/reliability.md, "A batcher's memory bound": the heap cap (--max-old-space-size) the
+ * batcher is run with, and the RSS bound that follows from it and the limits.
+ */
+const LIMITS_MIB = (PENDING_BYTES + INFLIGHT_BODY_BYTES) / MiB;
+const MAX_OLD_SPACE_MIB = 64 + 3 * LIMITS_MIB;
 const RSS_BOUND =
-  BASE_RSS_BYTES +
-  3 * (PENDING_BYTES + INFLIGHT_BODY_BYTES) +
+  (128 + MAX_OLD_SPACE_MIB + 32 + LIMITS_MIB) * MiB +
   TCP_CONNECTIONS * (MAX_FRAME_BYTES + 64 * 1024);
 const HTTP_CLIENTS = Number(process.env.FLOOD_CLIENTS ?? 64);
 const RECORDS_PER_REQUEST = 200;
@@ -47,6 +50,61 @@ function requestBody(client: number, n: number): string {
   return `[${recs.join(',')}]`;
 }
 
+/**
+ * The load generator's HTTP client: node:http with one keep-alive connection per client.
+ * Not fetch: against a bare node:http server answering in < 0.4 s, 64 fetch (undici, Node 20)
+ * clients × 100 POSTs of 100 KB took 27 s with multi-second client-side tails, node:http 4.7 s;
+ * and this process shares 2 cores with the batcher.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+function postOnce(
+  url: string,
+  body: string,
+  deadlineMs: number,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    const t0 = Date.now();
+    let sockInfo = 'nosock';
+    req.on('socket', (s) => {
+      sockInfo = `reused=${req.reusedSocket} connecting=${s.connecting} local=${s.localPort}`;
+      s.once('connect', () => (sockInfo += ` connected+${Date.now() - t0}`));
+    });
+    const timer = setTimeout(() => {
+      const e = new Error(
+        `no answer within ${deadlineMs} ms [${sockInfo} written=${req.socket?.bytesWritten} read=${req.socket?.bytesRead} local=${req.socket?.localPort}]`,
+      );
+      e.name = 'TimeoutError';
+      req.destroy(e);
+    }, deadlineMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(body);
+  });
+}
+
 interface Tally {
   byStatus: Map<number, number>;
   missingRetryAfter: number;
@@ -68,10 +126,9 @@ describe('a batcher flooded beyond its broker', () => {
     await broker?.stop();
   });
 
-  // Opt-in (CHARIOTS_FLOOD=1): it FAILS today — RSS over the bound in 1 of 10 runs and
-  // 6–12 % of the requests sent in the flood's first second unanswered within 10 s
-  // (docs/reliability.md, "Overload"). It stays out of `npm test` until that is fixed,
-  // rather than being loosened until it passes.
+  // Opt-in (CHARIOTS_FLOOD=1): it passed 3 runs in a row after the fixes (docs/reliability.md,
+  // "Overload"), too few to call it dependable on a shared 2-core machine, and its "offered
+  // 10× what was acknowledged" check had a 6 % margin in one of them; ~65 s of a full core.
   const floodIt = process.env.CHARIOTS_FLOOD === '1' ? it : it.skip;
   floodIt(
     'keeps RSS bounded and answers every request with 2xx/429/503 (Retry-After) in time',
@@ -91,6 +148,7 @@ describe('a batcher flooded beyond its broker', () => {
         CHARIOTS_BATCHER_MAX_PENDING_BYTES: String(PENDING_BYTES),
         CHARIOTS_BATCHER_MAX_INFLIGHT_BODY_BYTES: String(INFLIGHT_BODY_BYTES),
         CHARIOTS_BATCHER_ACK_TIMEOUT_MS: String(ACK_TIMEOUT_MS),
+        NODE_OPTIONS: `--max-old-space-size=${MAX_OLD_SPACE_MIB}`,
       });
       await batcher.start();
       const pid = batcher.pid!;
@@ -120,18 +178,13 @@ describe('a batcher flooded beyond its broker', () => {
         const t0 = Date.now();
         tally.offered += RECORDS_PER_REQUEST;
         try {
-          const res = await fetch(url, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/json' },
-            signal: AbortSignal.timeout(DEADLINE_MS),
-          });
-          const json = (await res.json()) as { accepted?: number };
+          const res = await postOnce(url, body, DEADLINE_MS);
+          const json = JSON.parse(res.body) as { accepted?: number };
           tally.slowest = Math.max(tally.slowest, Date.now() - t0);
           tally.byStatus.set(res.status, (tally.byStatus.get(res.status) ?? 0) + 1);
           if (res.status === 200) tally.acked += json.accepted ?? 0;
           else if (res.status === 429 || res.status === 503) {
-            if (!res.headers.get('retry-after')) tally.missingRetryAfter++;
+            if (!res.headers['retry-after']) tally.missingRetryAfter++;
           } else tally.failures.push(`status ${res.status}: ${JSON.stringify(json)}`);
         } catch (e) {
           tally.failures.push(
@@ -206,6 +259,7 @@ describe('a batcher flooded beyond its broker', () => {
       stop = true;
       for (const s of sockets) s.destroy();
       await Promise.all(clients);
+      agent.destroy();
       clearInterval(sampler);
 
       const summary =

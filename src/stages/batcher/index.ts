@@ -18,6 +18,7 @@ import { redriveMessages } from './redrive';
 import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
 import { ProducerSink, type RecordSink } from './sink';
 import { metrics } from '../../metrics';
+import { LoopLag } from './loop-lag';
 import { TcpIngest } from './tcp';
 import { AppendWaiters } from './waiters';
 
@@ -64,6 +65,9 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       config.batcher.maxPendingRecords,
       config.batcher.maxPendingBytes,
     );
+    // While the loop lags, no new work is taken in (TCP pauses, HTTP gets 429): loop-lag.ts.
+    const loopLag = new LoopLag(config.batcher.maxEventLoopDelayMs);
+    cleanup.push(async () => loopLag.close());
     // Counted for metrics: records taken in, and those the broker acknowledged (out).
     const sink: RecordSink = {
       get pending() {
@@ -74,7 +78,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       },
       capacity: producerSink.capacity,
       capacityBytes: producerSink.capacityBytes,
-      hasRoom: (records, share) => producerSink.hasRoom(records, share),
+      hasRoom: (records, share) => !loopLag.lagging(share) && producerSink.hasRoom(records, share),
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);

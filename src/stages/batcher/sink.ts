@@ -26,6 +26,7 @@ export interface RecordSink {
   /**
    * Whether `records` more records (0 = any) fit under `share` of the limits now. The record
    * limit may be lower than `capacity`: it follows what the broker acknowledges in time.
+   * The batcher's sink also says no while its event loop lags (loop-lag.ts).
    */
   hasRoom(records: number, share?: number): boolean;
 }

@@ -161,3 +161,52 @@ describe('slow and too many TCP clients', () => {
     b.s.destroy();
   });
 });
+
+it('parses no frame while the sink has no room (the event loop lags or the producer is full)', async () => {
+  const warnings: string[] = [];
+  const capture = pino(
+    { level: 'warn' },
+    { write: (l: string) => warnings.push(JSON.parse(l).msg) },
+  );
+  let room = false;
+  const full = new MemorySink();
+  full.hasRoom = () => room;
+  const ingest = new TcpIngest({
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: 4,
+    maxFrameBytes: 4096,
+    idleTimeoutMs: 60000,
+    sink: full,
+    dcId: 5,
+    limits: DEFAULT_RECORD_LIMITS,
+    logger: capture,
+  });
+  await ingest.listen();
+  try {
+    const s = connect({ host: '127.0.0.1', port: ingest.port });
+    s.write(encodeFrame('s', '[not json'));
+    await new Promise((r) => setTimeout(r, 200));
+    // Before the fix the payload was parsed (and found bad) first, then room was awaited.
+    expect(warnings).toEqual([]);
+    room = true;
+    await until(() => warnings.includes('bad TCP frame payload skipped'));
+    s.destroy();
+  } finally {
+    await ingest.close();
+  }
+});
+
+it('leaves half of the producer room to HTTP: no TCP frame is taken above 50 % of the limit', async () => {
+  sink.capacity = 1000;
+  sink.pending = 600; // HTTP admission (share 1) still has room for 400 records
+  expect(sink.hasRoom(1)).toBe(true);
+  const s = await open();
+  s.write(encodeFrame('r', '{"tags":{"k":"v"},"seed":1}'));
+  await new Promise((r) => setTimeout(r, 200));
+  // With the old 80 % high-water mark this record was taken at once.
+  expect(sink.records).toHaveLength(0);
+  sink.pending = 400;
+  await until(() => sink.records.length === 1);
+  s.end();
+});
