@@ -97,6 +97,19 @@ describe.each(FILES)('%s', (file) => {
     }
   });
 
+  it("caps every batcher's heap at H for its limits (docs/reliability.md: no RSS bound without)", () => {
+    const MiB = 1024 * 1024;
+    const batchers = Object.entries(doc.services).filter(
+      ([, s]) => s.command?.[0] === 'start' && s.command.includes('batcher'),
+    );
+    for (const [name, s] of batchers) {
+      const { batcher } = loadConfig({ env: s.environment ?? {} });
+      const h = 64 + (3 * (batcher.maxPendingBytes + batcher.maxInflightBodyBytes)) / MiB;
+      const cap = /--max-old-space-size=(\d+)/.exec(s.environment?.NODE_OPTIONS ?? '')?.[1];
+      expect([name, Number(cap)]).toEqual([name, h]);
+    }
+  });
+
   it('runs every pipeline stage', () => {
     const started = Object.values(doc.services).flatMap((s) =>
       s.command?.[0] === 'start' ? s.command.slice(1) : [],
