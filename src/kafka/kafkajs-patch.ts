@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ChariotsError } from '../errors';
 
 type AbortedFilter = (input: {
@@ -40,10 +41,17 @@ export function assertKafkajsPatched(): void {
       { producerId: '1', firstOffset: '0' },
     ],
   });
-  if (kept.length > 0)
-    throw new ChariotsError(
-      'CHARIOTS_ERR_KAFKA_CLIENT_UNPATCHED',
-      'the installed kafkajs shows aborted transactions to read_committed consumers: run `npm install` (its postinstall applies patches/kafkajs+2.2.4.patch with patch-package)',
-    );
+  if (kept.length > 0) throw unpatched('shows aborted transactions to read_committed consumers');
+  // The patch's second half: admin({ readUncommitted }) asks ListOffsets for the high
+  // watermark, without which awaitStable (stable.ts) cannot tell a pending transaction.
+  const client = readFileSync(require.resolve('kafkajs/src/index.js'), 'utf8');
+  if (!client.includes('chariots patch: readUncommitted'))
+    throw unpatched('has no admin({ readUncommitted }) to read high watermarks');
   checked = true;
 }
+
+const unpatched = (what: string) =>
+  new ChariotsError(
+    'CHARIOTS_ERR_KAFKA_CLIENT_UNPATCHED',
+    `the installed kafkajs ${what}: run \`npm install\` (its postinstall applies patches/kafkajs+2.2.4.patch with patch-package)`,
+  );
