@@ -12,6 +12,8 @@
  *   BENCH_LAYOUT=processes  every stage and baseline hop in its own process (as deployed; CPU
  *                         and RSS per stage); `one` = everything in this process (as `chariots dev`)
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
+ *   BENCH_CONCURRENCY=1   input partitions whose transactions overlap, in the filter and queue
+ *                         (kafka.partitionsConcurrency) and in each baseline hop alike
  *   BENCH_DEFERRED=100000 records left waiting in the queue for the `deferred` workload (runs last)
  *   BENCH_TOPIC_MAX_MESSAGE_BYTES=0
  *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
@@ -62,6 +64,9 @@ const LOW_RATE = num('BENCH_LOW_RATE', 1000);
 const STALL_MS = num('BENCH_STALL_MS', 30_000);
 const DEFERRED = num('BENCH_DEFERRED', 100_000);
 const NAME = env.BENCH_NAME ?? 'default';
+const CONCURRENCY = num('BENCH_CONCURRENCY', 1);
+// The stage processes inherit the environment; the one-process layout reads the override.
+process.env.CHARIOTS_KAFKA_PARTITIONS_CONCURRENCY = String(CONCURRENCY);
 const LAYOUT: Layout = env.BENCH_LAYOUT === 'one' ? 'one' : 'processes';
 const TOPIC_MAX_MESSAGE_BYTES = num('BENCH_TOPIC_MAX_MESSAGE_BYTES', 0);
 
@@ -299,7 +304,7 @@ async function main() {
       topicPrefix: prefix,
       dataDir,
       log: { level: 'warn' },
-      kafka: { brokers: broker.brokers },
+      kafka: { brokers: broker.brokers, partitionsConcurrency: CONCURRENCY },
       http: { port: 0, adminPort: 0, host: '127.0.0.1' },
       tcp: { port: 0, host: '127.0.0.1' },
     },
@@ -350,7 +355,7 @@ async function main() {
         topics: baseTopics,
         prefix: basePrefix,
         brokers: broker.brokers,
-        concurrency: 1, // as TransactionalStage
+        concurrency: CONCURRENCY, // as the filter and queue
         logger,
         childLine,
       })

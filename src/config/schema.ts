@@ -44,6 +44,12 @@ export const configSchema = z.object({
         'Consumer group session timeout (ms): how long a dead stage instance keeps its partitions (and the sequencer its role)',
         3000,
       ),
+      partitionsConcurrency: int(
+        1,
+        'Input partitions whose transactions a filter or queue instance runs at the same time (each partition has its own transactional producer); 1 = one after the other',
+        1,
+        64,
+      ),
       ssl: bool(false, 'Use TLS to the brokers'),
       sslCaFile: str(
         '',

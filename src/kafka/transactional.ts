@@ -25,6 +25,12 @@ export interface TransactionalStageOptions {
   transactionalIdPrefix: string;
   logger: Logger;
   sessionTimeoutMs?: number;
+  /**
+   * Input partitions processed at the same time (kafkajs partitionsConsumedConcurrently).
+   * Each partition has its own producer, lock and state, so their transactions may overlap;
+   * a stage's cross-partition state must then only change in onCommit callbacks.
+   */
+  concurrency?: number;
   /** Readiness turns false when records wait and nothing was processed for this long (ms). */
   stallMs?: number;
   /**
@@ -158,10 +164,11 @@ export class TransactionalStage {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // One partition at a time. With kafkajs's partitionsConsumedConcurrently = 8 the
-      // 50 000-record kill test appended 2 000–4 000 records twice (2026-11-26, cause not
-      // found); the throughput it bought is not worth an exactly-once doubt.
-      partitionsConsumedConcurrently: 1,
+      // Session 2 saw 8 duplicate records twice in the kill test; the cause found in
+      // session 3 (kafkajs showed aborted transactions to read_committed readers when
+      // transactions of several producers interleave on one partition, which concurrency
+      // makes common on `released`) is patched (patches/kafkajs+2.2.4.patch).
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
         const state = this.partitions.get(batch.partition);
         if (!state || isStale()) return;

@@ -42,6 +42,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.ingest,
     transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    concurrency: ctx.config.kafka.partitionsConcurrency,
     stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async (partition) => {

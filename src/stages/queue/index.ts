@@ -70,6 +70,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.filtered,
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    concurrency: ctx.config.kafka.partitionsConcurrency,
     stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async (partition) => {
