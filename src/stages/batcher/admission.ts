@@ -62,7 +62,7 @@ export function admissionHook(opts: AdmissionOptions) {
       throw await refuse(
         req,
         reply,
-        `the broker is not keeping up (${sink.pending} records waiting)`,
+        sink.whyFull?.() ?? `the broker is not keeping up (${sink.pending} records waiting)`,
       );
     const declared = Number(req.headers['content-length']);
     const bytes = Math.min(

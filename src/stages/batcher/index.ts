@@ -79,6 +79,10 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       capacity: producerSink.capacity,
       capacityBytes: producerSink.capacityBytes,
       hasRoom: (records, share) => !loopLag.lagging(share) && producerSink.hasRoom(records, share),
+      whyFull: () =>
+        loopLag.lagging()
+          ? `the batcher's event loop lags ${Math.round(loopLag.delayMs)} ms`
+          : `the broker is not keeping up (${producerSink.pending} records waiting)`,
       append: async (records) => {
         const outcomes = await producerSink.append(records);
         metrics().recordsIn.inc({ stage: 'batcher' }, records.length);

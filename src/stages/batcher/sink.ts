@@ -29,6 +29,8 @@ export interface RecordSink {
    * The batcher's sink also says no while its event loop lags (loop-lag.ts).
    */
   hasRoom(records: number, share?: number): boolean;
+  /** Why hasRoom says no, for the 429's message; the default names the broker. */
+  whyFull?(): string;
 }
 
 const asChariots = (e: unknown): ChariotsError =>
