@@ -83,6 +83,7 @@ export function renderMarkdown(r: Report): string {
         : `every pipeline stage (${r.stages.join(', ')}) and every baseline hop in its own process (\`BENCH_LAYOUT=processes\`, as deployed); load generators in a worker thread of the bench process, which also counts the appends.`
     }`,
     `- Command: \`${r.command}\`; code: commit \`${r.git.commit.slice(0, 10)}\`${r.git.dirty.length ? ` plus uncommitted changes of other engineers in ${r.git.dirty.map((d) => d.slice(3)).join(', ')}` : ''}.`,
+    `- Filter and queue run the transactions of up to ${r.settings.CONCURRENCY ?? 1} input partition(s) at once (\`kafka.partitionsConcurrency\`), each baseline hop likewise.`,
     `- ${r.settings.RUNS} runs per workload, interleaved; each figure is the median of the runs. Raw runs: \`bench/results/${r.date.slice(0, 10)}-${r.name}.json\`.`,
     r.settings.TOPIC_MAX_MESSAGE_BYTES
       ? `- **Workaround applied:** every bench topic is created with \`max.message.bytes=${r.settings.TOPIC_MAX_MESSAGE_BYTES}\` (the shipped declarations keep the broker's 1 MB default, with which the sequencer's consumer once crashed and the log stopped: see "Broken" above).`
@@ -153,10 +154,25 @@ export function renderMarkdown(r: Report): string {
   lines.push(target('(c) POST /record, request p99', s.c?.requestP99, 25, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p50`, s.rate?.p50, 15, false, ' ms'));
   lines.push(target(`latency at ${r.settings.RATE}/s, p99`, s.rate?.p99, 60, false, ' ms'));
+  // "Cost" read as what the deferred records add to the queue's RSS over the same pipeline
+  // without them (run a); the absolute peak is shown too, the stricter reading.
+  const deferredRss = s.deferred?.['rss:queue'];
+  const plainRss = s.a?.['rss:queue'];
   lines.push(
     target(
-      `${r.settings.DEFERRED ?? 100000} deferred: queue RSS (peak)`,
-      s.deferred?.['rss:queue'],
+      `${r.settings.DEFERRED ?? 100000} deferred: queue RSS cost (peak − run (a)'s peak)`,
+      typeof deferredRss === 'number' && typeof plainRss === 'number'
+        ? deferredRss - plainRss
+        : null,
+      150,
+      false,
+      ' MB',
+    ),
+  );
+  lines.push(
+    target(
+      `${r.settings.DEFERRED ?? 100000} deferred: queue RSS, absolute peak`,
+      deferredRss,
       150,
       false,
       ' MB',

@@ -736,6 +736,7 @@ async function main() {
       RATE_SECONDS,
       STALL_MS,
       DEFERRED,
+      CONCURRENCY,
       workloads: WORKLOADS.map((w) => w.key),
       profiled: PROFILE,
     },
