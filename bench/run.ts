@@ -20,6 +20,9 @@
  *                         Workaround: once, the sequencer's produce to `log` exceeded the 1 MB default
  *                         (MESSAGE_TOO_LARGE), its consumer crashed and the log stopped (BENCHMARKS.md).
  *   KAFKA_BROKERS         use this broker instead of acquiring one (see src/kafka/broker)
+ *   CHARIOTS_KAFKA_JVM_OPTS=-XX:TieredStopAtLevel=4
+ *                         extra JVM flags of a jar-started broker (the bench's default: full JIT;
+ *                         tests run it C1-only for start-up time)
  *
  * Progress goes to stderr; pipeline logs (warn and above) to bench/results/logs/.
  */
@@ -65,6 +68,9 @@ const STALL_MS = num('BENCH_STALL_MS', 30_000);
 const DEFERRED = num('BENCH_DEFERRED', 100_000);
 const NAME = env.BENCH_NAME ?? 'default';
 const CONCURRENCY = num('BENCH_CONCURRENCY', 1);
+// A jar-started broker runs C1-only for quick test start-up; a benchmark wants the full JIT
+// (as any deployed broker has), for the baseline and Chariots alike.
+process.env.CHARIOTS_KAFKA_JVM_OPTS ??= '-XX:TieredStopAtLevel=4';
 // The stage processes inherit the environment; the one-process layout reads the override.
 process.env.CHARIOTS_KAFKA_PARTITIONS_CONCURRENCY = String(CONCURRENCY);
 const LAYOUT: Layout = env.BENCH_LAYOUT === 'one' ? 'one' : 'processes';

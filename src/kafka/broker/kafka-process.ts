@@ -21,6 +21,9 @@ const STOP_GRACE_DUMPING_S = 40;
 /**
  * Fast, small JVM: the broker is tiny and short-lived, so C1 only (TieredStopAtLevel=1)
  * and the serial GC start quickest and use the least memory on a 2-core machine.
+ * CHARIOTS_KAFKA_JVM_OPTS (whitespace-separated) comes last and so wins, e.g.
+ * `-XX:TieredStopAtLevel=4` for the full JIT where the broker's throughput matters (bench).
+ * Another GC flag would clash with -XX:+UseSerialGC: the JVM refuses two collectors.
  */
 function jvmArgs(dist: KafkaDist, dataDir: string): string[] {
   return [
@@ -33,6 +36,7 @@ function jvmArgs(dist: KafkaDist, dataDir: string): string[] {
     `-Dlog4j2.configurationFile=${dist.log4jConfig}`,
     `-Dchariots.kafka.log.level=${process.env.CHARIOTS_KAFKA_LOG_LEVEL || 'WARN'}`,
     `-Dkafka.logs.dir=${dataDir}`,
+    ...(process.env.CHARIOTS_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean),
     '-cp',
     join(dist.libDir, '*'),
   ];
