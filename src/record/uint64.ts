@@ -111,8 +111,8 @@ const TWO_32 = 4294967296;
  * The canonical uint64 in s[from, to) as its two 32-bit halves, high into out[at] and low into
  * out[at + 1], without BigInt (per key on the queue's hot path). False, writing nothing, when
  * the text is not canonical (see isCanonicalUint64): such text never names a stored key.
- * Every prefix of the number is at most the number, so hi < 2^32 until the last digit
- * overflows it; lo * 10 + 9 < 2^36 stays exact in a double.
+ * Four digits at a time: lo * 10^4 + 9999 < 2^46 stays exact in a double, and every prefix
+ * of the number is at most the number, so hi < 2^32 until the last digits overflow it.
  */
 export function uint64Halves(
   s: string,
@@ -124,13 +124,20 @@ export function uint64Halves(
   if (to <= from || to - from > 20 || (to - from > 1 && s.charCodeAt(from) === 48)) return false;
   let hi = 0;
   let lo = 0;
-  for (let i = from; i < to; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    lo = lo * 10 + d;
-    const carry = Math.floor(lo / TWO_32);
+  for (let i = from; i < to;) {
+    const end = Math.min(i + 4, to);
+    let chunk = 0;
+    let scale = 1;
+    for (; i < end; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return false;
+      chunk = chunk * 10 + d;
+      scale *= 10;
+    }
+    lo = lo * scale + chunk;
+    const carry = (lo / TWO_32) | 0; // < 10^4, so `| 0` is floor
     lo -= carry * TWO_32;
-    hi = hi * 10 + carry;
+    hi = hi * scale + carry;
   }
   if (hi >= TWO_32) return false;
   out[at] = hi;
