@@ -13,21 +13,23 @@ const flip = ([a, b, c, d]: Key, bit: number): Key => {
 };
 
 /** Adds and queries over a pool of keys, their one-bit neighbours and the all-zero key. */
-const ops = fc.array(fc.tuple(u32, u32, u32, u32), { minLength: 1, maxLength: 30 }).chain((pool) =>
-  fc.array(
-    fc.record({
-      add: fc.boolean(),
-      key: fc.oneof(
-        fc.constantFrom(...pool),
-        fc
-          .tuple(fc.constantFrom(...pool), fc.integer({ min: 0, max: 127 }))
-          .map(([k, bit]) => flip(k, bit)),
-        fc.constant<Key>([0, 0, 0, 0]),
-      ),
-    }),
-    { maxLength: 200 },
-  ),
-);
+const ops: fc.Arbitrary<Array<{ add: boolean; key: Key }>> = fc
+  .array(fc.tuple(u32, u32, u32, u32), { minLength: 1, maxLength: 30 })
+  .chain((pool) =>
+    fc.array(
+      fc.record({
+        add: fc.boolean(),
+        key: fc.oneof(
+          fc.constantFrom(...pool),
+          fc
+            .tuple(fc.constantFrom(...pool), fc.integer({ min: 0, max: 127 }))
+            .map(([k, bit]) => flip(k, bit)),
+          fc.constant<Key>([0, 0, 0, 0]),
+        ),
+      }),
+      { maxLength: 200 },
+    ),
+  );
 
 describe('DigestSet', () => {
   it('answers like a Set of the keys, for any adds and queries', () => {
