@@ -8,8 +8,9 @@
  *   npx tsx --expose-gc bench/log-index-memory.ts [count]
  *
  * Records are made a chunk at a time and dropped after it, so the deltas are the index alone.
- * `add` is timed twice: hashing every tag (a record another process released) and with its
- * keys known (one this process released, InFlight hands them over). PROBE_SRC=<dir> loads the
+ * `add` is timed three times: hashing every tag (a record another process released), with its
+ * keys known (one this process released, InFlight hands them over), and hashing with nobody
+ * waiting (no fresh keys spelled out; the Set<string> index ignores that argument). PROBE_SRC=<dir> loads the
  * index from another copy of src/ (e.g. an export of an older commit) to compare.
  */
 import path from 'node:path';
@@ -18,7 +19,7 @@ import type { LogRecord } from '../src/record';
 import { prng } from '../test/helpers/prng';
 
 interface Index {
-  add(r: LogRecord, before?: readonly string[]): string[];
+  add(r: LogRecord, before?: readonly string[], wanted?: boolean): string[];
   has(k: string): boolean;
   readonly size: number;
 }
@@ -86,8 +87,11 @@ function records(tag: string, count: number): (from: number, n: number) => LogRe
   };
 }
 
-/** Adds COUNT records; `known`: with their keys handed over, as InFlight does. */
-function fill(index: Index, tag: string, known: boolean): number {
+/**
+ * Adds COUNT records; `known`: with their keys handed over, as InFlight does; `wanted`: the
+ * fresh keys are asked for.
+ */
+function fill(index: Index, tag: string, known: boolean, wanted = true): number {
   const next = records(tag, COUNT);
   let ns = 0n;
   for (let from = 0; from < COUNT; from += CHUNK) {
@@ -95,7 +99,7 @@ function fill(index: Index, tag: string, known: boolean): number {
     const keys = known ? chunk.map((r) => prereq.providedBeforeSequencing(r)) : [];
     const t0 = process.hrtime.bigint();
     if (known) for (let i = 0; i < chunk.length; i++) index.add(chunk[i], keys[i]);
-    else for (const r of chunk) index.add(r);
+    else for (const r of chunk) index.add(r, undefined, wanted);
     ns += process.hrtime.bigint() - t0;
   }
   return Number(ns) / 1e9;
@@ -132,6 +136,8 @@ function main(): void {
 
   const known = new LogIndex();
   const knownSeconds = fill(known, `${tag}k`, true);
+  const quiet = new LogIndex();
+  const quietSeconds = fill(quiet, `${tag}q`, false, false);
 
   console.log(
     JSON.stringify({
@@ -145,12 +151,13 @@ function main(): void {
       bytesPerRecord: Math.round(total / COUNT),
       addPerSecHashing: Math.round(COUNT / addSeconds),
       addPerSecKnownKeys: Math.round(COUNT / knownSeconds),
+      addPerSecNobodyWaiting: Math.round(COUNT / quietSeconds),
       hasNsPerQuery: Math.round(hasNs),
       hitShare: (hits / (5 * keys.length)).toFixed(3),
     }),
   );
-  // Keeps both indexes reachable until after the measurement.
-  if (index.size < 0 || known.size < 0) console.log(index, known);
+  // Keeps the indexes reachable until after the measurement.
+  if (index.size < 0 || known.size < 0 || quiet.size < 0) console.log(index, known, quiet);
 }
 
 main();
