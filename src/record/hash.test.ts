@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import fnv from 'fnv-plus';
-import { fnv1a64, fnv1a64Decimal, halvesToDecimal, hashTag, hashTagBigInt } from './hash';
+import {
+  fnv1a64,
+  fnv1a64Decimal,
+  fnv1a64Halves,
+  halvesToDecimal,
+  hashTag,
+  hashTagBigInt,
+  hashTagHalves,
+} from './hash';
 
 /** Independent reference: FNV-1a 64 with BigInt, one byte at a time, over TextEncoder's UTF-8. */
 function reference(s: string): bigint {
@@ -92,5 +100,20 @@ describe('FNV-1a 64', () => {
     );
     expect(halvesToDecimal(0xffffffff, 0xffffffff)).toBe('18446744073709551615');
     expect(halvesToDecimal(0, 0)).toBe('0');
+  });
+
+  it('gives the same hash as 32-bit halves, tags hashed without joining key and value', () => {
+    const halves = (n: bigint) => [Number(n >> 32n), Number(n & 0xffffffffn)];
+    fc.assert(
+      fc.property(unicodeString(20), unicodeString(), (k, v) => {
+        expect(hashTagHalves(k, v)).toEqual(halves(reference(`${k}:${v}`)));
+        expect(fnv1a64Halves(v)).toEqual(halves(reference(v)));
+      }),
+    );
+    // Unpaired surrogates at the join: each becomes U+FFFD alone, as in the joined string.
+    expect(hashTagHalves('a\ud800', '\udc00b')).toEqual(halves(fnv1a64('a\ud800:\udc00b')));
+    expect(hashTagHalves('', '')).toEqual(halves(reference(':')));
+    const long = 'é'.repeat(22000); // past the scratch buffer
+    expect(hashTagHalves('k', long)).toEqual(halves(reference(`k:${long}`)));
   });
 });

@@ -45,6 +45,24 @@ function halvesOf(data: string | Uint8Array): [number, number] {
   return fnvHalves(bytes, bytes.length);
 }
 
+/**
+ * FNV-1a 64 of a string's UTF-8 bytes (or of raw bytes) as [hi, lo] 32-bit halves: for keys
+ * kept in typed arrays (the queue's log index), with no decimal string in between.
+ */
+export function fnv1a64Halves(data: string | Uint8Array): [number, number] {
+  return halvesOf(data);
+}
+
+/** hashTag as [hi, lo] halves; key and value go into the scratch apart (no `k:v` string). */
+export function hashTagHalves(key: string, value: string): [number, number] {
+  if ((key.length + value.length) * 3 + 1 > SCRATCH_BYTES) return halvesOf(`${key}:${value}`);
+  scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+  let n = scratch.write(key, 0, 'utf8');
+  scratch[n++] = 58; // ':'
+  n += scratch.write(value, n, 'utf8');
+  return fnvHalves(scratch, n);
+}
+
 function toBigInt([hi, lo]: [number, number]): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }

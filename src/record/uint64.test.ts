@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { LosslessNumber } from 'lossless-json';
 import { ValidationError } from '../errors';
 import { parseJson } from './json';
-import { bigIntToUint64, isCanonicalUint64, parseUint64, UINT64_MAX } from './uint64';
+import { bigIntToUint64, isCanonicalUint64, parseUint64, uint64Halves, UINT64_MAX } from './uint64';
 
 const num = (text: string): LosslessNumber => new LosslessNumber(text);
 const codeOf = (f: () => unknown): string | undefined => {
@@ -141,4 +141,35 @@ describe('isCanonicalUint64', () => {
     expect(isCanonicalUint64(s)).toBe(false);
   });
   it('rejects non-strings', () => expect(isCanonicalUint64(1)).toBe(false));
+});
+
+describe('uint64Halves', () => {
+  const halves = (s: string, from = 0, to = s.length): [number, number] | undefined => {
+    const out = new Uint32Array(2);
+    return uint64Halves(s, from, to, out, 0) ? [out[0], out[1]] : undefined;
+  };
+  const split = (n: bigint): [number, number] => [Number(n >> 32n), Number(n & 0xffffffffn)];
+
+  it('splits every canonical uint64 exactly', () => {
+    for (const n of [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n])
+      expect(halves(n.toString())).toEqual(split(n));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (n) => {
+        expect(halves(n.toString())).toEqual(split(n));
+        expect(halves(`h:${n}:x`, 2, 2 + n.toString().length)).toEqual(split(n));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses what is not canonical', () => {
+    for (const s of ['', '007', '00', '-1', '1a', ' 1', '18446744073709551616', '1'.repeat(21)])
+      expect(halves(s)).toBeUndefined();
+    fc.assert(
+      fc.property(fc.string({ maxLength: 22 }), (s) => {
+        expect(halves(s) !== undefined).toBe(isCanonicalUint64(s));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -104,3 +104,43 @@ export function bigIntToUint64(n: bigint): Uint64String {
   if (n < 0n || n > UINT64_MAX_BIGINT) throw new RangeError(`not a uint64: ${n}`);
   return n.toString();
 }
+
+const TWO_32 = 4294967296;
+
+/**
+ * The canonical uint64 in s[from, to) as its two 32-bit halves, high into out[at] and low into
+ * out[at + 1], without BigInt (per key on the queue's hot path). False, writing nothing, when
+ * the text is not canonical (see isCanonicalUint64): such text never names a stored key.
+ * Four digits at a time: lo * 10^4 + 9999 < 2^46 stays exact in a double, and every prefix
+ * of the number is at most the number, so hi < 2^32 until the last digits overflow it.
+ */
+export function uint64Halves(
+  s: string,
+  from: number,
+  to: number,
+  out: Uint32Array,
+  at: number,
+): boolean {
+  if (to <= from || to - from > 20 || (to - from > 1 && s.charCodeAt(from) === 48)) return false;
+  let hi = 0;
+  let lo = 0;
+  for (let i = from; i < to;) {
+    const end = Math.min(i + 4, to);
+    let chunk = 0;
+    let scale = 1;
+    for (; i < end; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return false;
+      chunk = chunk * 10 + d;
+      scale *= 10;
+    }
+    lo = lo * scale + chunk;
+    const carry = (lo / TWO_32) | 0; // < 10^4, so `| 0` is floor
+    lo -= carry * TWO_32;
+    hi = hi * scale + carry;
+  }
+  if (hi >= TWO_32) return false;
+  out[at] = hi;
+  out[at + 1] = lo;
+  return true;
+}

@@ -5,7 +5,8 @@ import { metrics } from '../../metrics';
 import { ReleaseBatch } from './cascade';
 import { DeferredEntry, DeferredSet } from './deferred-set';
 import { InFlight } from './in-flight';
-import { LogIndex, prerequisitesOf } from './prerequisites';
+import { LogIndex } from './log-index';
+import { prerequisitesOf } from './prerequisites';
 import type { ChangelogRestore } from './restore';
 import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
 
@@ -77,7 +78,7 @@ export class CausalQueue {
       // ready: what they miss is in the log or released by this process.
       const ready: DeferredEntry[] = [];
       for (const r of rb.records) {
-        if (this.index.has(`p:${r.id}`)) continue;
+        if (this.index.hasId(r.id)) continue;
         for (const k of this.inFlight.add(r)) {
           for (const w of this.deferred.waitersOf(k)) {
             if (w.ready((m) => this.satisfied(m))) ready.push(w);
@@ -107,7 +108,7 @@ export class CausalQueue {
         );
         continue;
       }
-      if (record.remote && this.index.has(`t:${record.host}:${record.remote.toid}`)) {
+      if (record.remote && this.index.hasToid(record.host, record.remote.toid)) {
         // A peer re-sent a record this log already holds (at-least-once replication).
         continue;
       }
@@ -189,7 +190,8 @@ export class CausalQueue {
     const ready: DeferredEntry[] = [];
     for (const r of records) {
       const known = this.inFlight.remove(r.id);
-      for (const k of this.index.add(r, known)) {
+      // With no record waiting, the keys need not be spelled out (most of the log).
+      for (const k of this.index.add(r, known, this.deferred.waitingKeys > 0)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
           if (e.ready((m) => this.inFlight.has(m))) ready.push(e);

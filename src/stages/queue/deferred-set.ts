@@ -85,6 +85,11 @@ export class DeferredSet {
     return this.entries.size;
   }
 
+  /** How many distinct keys deferred records wait for. */
+  get waitingKeys(): number {
+    return this.waiting.size;
+  }
+
   get(id: string): DeferredEntry | undefined {
     return this.entries.get(id);
   }

@@ -60,7 +60,12 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   });
   await logFollower.caughtUp;
   logger.info(
-    { lastLid: queue.index.lastLid, keys: queue.index.size, ms: Date.now() - indexStarted },
+    {
+      lastLid: queue.index.lastLid,
+      keys: queue.index.size,
+      bytes: queue.index.bytes,
+      ms: Date.now() - indexStarted,
+    },
     'log index built',
   );
 

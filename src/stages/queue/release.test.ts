@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { encodeIngest, hashTag, type IngestRecord, type LogRecord } from '../../record';
 import { DeferredEntry, DeferredSet } from './deferred-set';
-import { LogIndex, prerequisitesOf, providedBy } from './prerequisites';
+import { LogIndex } from './log-index';
+import { prerequisitesOf, providedBy } from './prerequisites';
 
 /**
  * The queue's release algorithm, driven exactly as the stage drives it (check on arrival,

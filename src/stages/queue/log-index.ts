@@ -1,0 +1,138 @@
+import type { LogRecord, IngestRecord } from '../../record';
+import { halvesToDecimal, hashTagHalves } from '../../record/hash';
+import { uint64Halves } from '../../record/uint64';
+import { DigestSet } from './digest-set';
+import { idDigest } from './id-digest';
+import { prerequisitesOf, type PrereqKey } from './prerequisites';
+
+/** One key's four words. The index runs on one thread and finishes with a key before the next. */
+const key = new Uint32Array(4);
+
+/**
+ * What is in this datacenter's log, as far as prerequisites go: every record ever appended,
+ * so it must stay small (issue 8: the Set of string keys it replaces cost ~130 bytes a
+ * record, forever). Hash keys and id keys are kept as 128-bit digests in typed-array tables,
+ * one per kind, so a key of one kind can never be mistaken for one of the other:
+ *   `h:<seed>:<hash>`  the pair (seed, tag hash) is exactly 128 bits: stored whole, exact;
+ *   `p:<id>`           a 128-bit digest of the id (id-digest.ts says why that is enough).
+ * TOIds are dense per origin (guarantee 2/7), so a per-origin maximum suffices.
+ * Keys that are not canonical (a seed "007") name nothing a record provides: never present.
+ */
+export class LogIndex {
+  private readonly hashes = new DigestSet();
+  private readonly ids = new DigestSet();
+  private readonly maxToid = new Map<number, number>();
+  lastLid = 0;
+
+  /**
+   * Adds a log record; returns the keys it newly satisfies. `before`: its
+   * providedBeforeSequencing keys when already known (hashing every tag again is the costly
+   * part). `wanted` false: nobody waits for any key, so none is spelled out (returns []).
+   */
+  add(r: LogRecord, before?: readonly PrereqKey[], wanted = true): PrereqKey[] {
+    if (r.lid <= this.lastLid) return [];
+    this.lastLid = r.lid;
+    const fresh: PrereqKey[] = [];
+    if (before) {
+      for (const k of before) if (this.addKey(k, r) && wanted) fresh.push(k);
+    } else {
+      // In providedBy's order: the order in which waiters are woken stays as it was.
+      idDigest(r.id, 0, key);
+      if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted) fresh.push(`p:${r.id}`);
+      if (r.remote) {
+        this.raise(r);
+        if (wanted) fresh.push(`t:${r.host}:${r.remote.toid}`);
+      }
+      this.addTags(r, wanted ? fresh : undefined);
+    }
+    if (!r.remote) {
+      this.raise(r);
+      if (wanted) fresh.push(`t:${r.host}:${r.toid}`);
+    }
+    return fresh;
+  }
+
+  has(k: PrereqKey): boolean {
+    if (k.charCodeAt(1) !== 58 /* ':' */) return false;
+    switch (k.charCodeAt(0)) {
+      case 104 /* h */:
+        return this.hashKey(k) && this.hashes.has(key[0], key[1], key[2], key[3]);
+      case 112 /* p */:
+        idDigest(k, 2, key);
+        return this.ids.has(key[0], key[1], key[2], key[3]);
+      case 116 /* t */: {
+        const [, host, toid] = k.split(':');
+        return this.hasToid(Number(host), Number(toid));
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** has(`p:${id}`) without building the key. */
+  hasId(id: string): boolean {
+    idDigest(id, 0, key);
+    return this.ids.has(key[0], key[1], key[2], key[3]);
+  }
+
+  /** has(`t:${host}:${toid}`) without building the key. */
+  hasToid(host: number, toid: number): boolean {
+    return (this.maxToid.get(host) ?? 0) >= toid;
+  }
+
+  missing(r: IngestRecord): PrereqKey[] {
+    return prerequisitesOf(r).filter((k) => !this.has(k));
+  }
+
+  /** Hash and id keys held (TOIds are a maximum per origin). */
+  get size(): number {
+    return this.hashes.size + this.ids.size;
+  }
+
+  /** The tables' memory. */
+  get bytes(): number {
+    return this.hashes.bytes + this.ids.bytes;
+  }
+
+  /** Adds one of r's providedBeforeSequencing keys; true when it was not there yet. */
+  private addKey(k: PrereqKey, r: LogRecord): boolean {
+    if (k.charCodeAt(1) !== 58) return false;
+    switch (k.charCodeAt(0)) {
+      case 104:
+        return this.hashKey(k) && this.hashes.add(key[0], key[1], key[2], key[3]);
+      case 112:
+        idDigest(k, 2, key);
+        return this.ids.add(key[0], key[1], key[2], key[3]);
+      case 116:
+        // r's own TOId, which is what its `t:` key names.
+        this.raise(r);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Hashes r's tags under its seed (parsed once), and spells out into `fresh` the new keys. */
+  private addTags(r: LogRecord, fresh: PrereqKey[] | undefined): void {
+    if (!uint64Halves(r.seed, 0, r.seed.length, key, 0)) return;
+    const seedHi = key[0];
+    const seedLo = key[1];
+    for (const k of Object.keys(r.tags)) {
+      const [hi, lo] = hashTagHalves(k, r.tags[k]);
+      if (this.hashes.add(seedHi, seedLo, hi, lo) && fresh)
+        fresh.push(`h:${r.seed}:${halvesToDecimal(hi, lo)}`);
+    }
+  }
+
+  /** Parses `h:<seed>:<hash>` into `key`; false when it is not canonical. */
+  private hashKey(k: PrereqKey): boolean {
+    const colon = k.indexOf(':', 2);
+    return (
+      colon > 0 && uint64Halves(k, 2, colon, key, 0) && uint64Halves(k, colon + 1, k.length, key, 2)
+    );
+  }
+
+  private raise(r: LogRecord): void {
+    if ((this.maxToid.get(r.host) ?? 0) < r.toid) this.maxToid.set(r.host, r.toid);
+  }
+}
