@@ -174,3 +174,51 @@ it('a member still rebuilding rejoins a rebalance at once instead of being expel
     await input.producer.close();
   }
 }, 240000);
+
+it('the pack option rewrites the output of every transaction, batch and out-of-band alike', async () => {
+  const env = await testEnvironment('tx-pack');
+  const input = sender(env);
+  // Stands in for src/stages/packing.ts: one message per transaction, values joined.
+  const stage = new TransactionalStage({
+    kafka: env.kafka,
+    groupId: `${env.topics.ingest}.tx-test`,
+    topic: env.topics.ingest,
+    transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
+    sessionTimeoutMs: 6000,
+    logger: testLogger,
+    pack: (out) => [
+      {
+        topic: env.topics.filtered,
+        partition: 0,
+        value: out.map((m) => String(m.value)).join('+'),
+      },
+    ],
+    process: (batch, tx) => {
+      for (const m of batch.messages) tx.send({ topic: env.topics.filtered, value: m.value });
+    },
+  });
+  try {
+    await input.producer.connect();
+    await stage.start();
+    expect(await until(() => stage.assigned.length === 8, 30000)).toBe(true);
+    await input.send(3, 2);
+    let values: string[] = [];
+    const read = async () =>
+      (values = (await readAll(env.kafka, env.topics.filtered)).map((m) => String(m.value)));
+    expect(await until(async () => (await read()).join('+').split('+').length === 3, 30000)).toBe(
+      true,
+    );
+    expect(values.length).toBeLessThanOrEqual(3);
+    expect(values.join('+')).toBe('v0+v1+v2');
+    await stage.transaction(2, (tx) => {
+      tx.send(
+        { topic: env.topics.filtered, value: 'x' },
+        { topic: env.topics.filtered, value: 'y' },
+      );
+    });
+    expect(await until(async () => (await read()).includes('x+y'), 30000)).toBe(true);
+  } finally {
+    await stage.close();
+    await input.producer.close();
+  }
+}, 120000);

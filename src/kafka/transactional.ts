@@ -42,6 +42,12 @@ export interface TransactionalStageOptions {
   onAssign?: (partition: number) => Promise<bigint | void>;
   onRevoke?: (partition: number) => void;
   process: (batch: InBatch, tx: TxContext) => Promise<void> | void;
+  /**
+   * Rewrites what a transaction sends just before it is sent, in every transaction (a
+   * batch's and an out-of-band one alike): the filter and the queue pack the records bound
+   * for one partition into few messages (src/stages/packing.ts).
+   */
+  pack?: (out: OutMessage[]) => OutMessage[];
 }
 
 interface PartitionState {
@@ -373,10 +379,11 @@ export class TransactionalStage {
         for (const f of commits) f();
         return true;
       }
+      const messages = this.opts.pack ? this.opts.pack(out) : out;
       let tx: Transaction | undefined;
       try {
         tx = await state.producer.transaction();
-        for (const chunk of chunkBySize(out, MAX_REQUEST_BYTES)) {
+        for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
           await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(chunk) });
         }
         if (inputOffset !== undefined) {

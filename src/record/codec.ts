@@ -15,6 +15,11 @@ import { isCanonicalUint64 } from './uint64';
 
 const V1_PREFIX = Buffer.from('{"v":1,');
 
+/** True when `buf` claims to be a Chariots-written value (decodeIngest/decodeLog check the rest). */
+export function isV1(buf: Buffer): boolean {
+  return buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX);
+}
+
 /** Same object shape as the encoders below produce, for toPublicJson and the SDK. */
 export interface PublicRecord {
   lid: number;
@@ -144,7 +149,7 @@ function checkIngest(o: Record<string, unknown>, what: string): IngestRecord {
  * ValidationError) so the filter can dead-letter it with the reason.
  */
 export function decodeIngest(buf: Buffer, external?: ExternalIngestContext): IngestRecord {
-  if (buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX)) {
+  if (isV1(buf)) {
     return checkIngest(parseV1(buf, 'ingest'), 'ingest');
   }
   if (external === undefined) {
@@ -163,7 +168,7 @@ export function decodeIngest(buf: Buffer, external?: ExternalIngestContext): Ing
 
 /** Decodes a log-topic value written by encodeLog; anything else is a PoisonMessageError. */
 export function decodeLog(buf: Buffer): LogRecord {
-  if (!buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX)) {
+  if (!isV1(buf)) {
     throw new PoisonMessageError('log message is not a Chariots v1 record');
   }
   const o = parseV1(buf, 'log');

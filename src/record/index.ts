@@ -19,8 +19,17 @@ export type { JsonNumber } from './json';
 export { hashTag, hashTagBigInt, fnv1a64, fnv1a64Decimal } from './hash';
 export { normalizeRecord, recordByteSize } from './normalize';
 export type { RecordForm } from './normalize';
-export { encodeIngest, decodeIngest, encodeLog, decodeLog, toPublicJson } from './codec';
+export { encodeIngest, decodeIngest, encodeLog, decodeLog, toPublicJson, isV1 } from './codec';
 export type { PublicRecord } from './codec';
+export {
+  encodePack,
+  unpack,
+  isPack,
+  packValues,
+  chunkForPacks,
+  packedSize,
+  MAX_PACK_BYTES,
+} from './pack';
 export { parseExternalIngest } from './external';
 export type { ExternalIngestContext } from './external';
 export { encodeFrame, FrameDecoder, FramingError, DEFAULT_MAX_FRAME_BYTES } from './frame';

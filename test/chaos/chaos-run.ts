@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { BatchingProducer, followTopic } from '../../src/kafka';
 import { decodeLog, hashTag, type LogRecord } from '../../src/record';
-import { readAll, sleep, testEnvironment, testLogger } from '../helpers/cluster';
+import { readRecordValues, sleep, testEnvironment, testLogger } from '../helpers/cluster';
 import { startOwnBroker } from '../helpers/own-broker';
 import { freePort, StageProcess } from '../helpers/stage-process';
 
@@ -270,7 +270,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       const notInLog = [...acked.keys()].filter((id) => !seen.has(id));
       for (const t of failed ? (['ingest', 'filtered', 'released'] as const) : []) {
         const ids = new Map<string, Array<{ partition: number; offset: string }>>();
-        for (const m of await readAll(env.kafka, env.topics[t])) {
+        // Packed topics hold many records per message: one entry per record.
+        for (const m of await readRecordValues(env.kafka, env.topics[t])) {
           const id = /"id":"([^"]+)"/.exec(m.value?.toString() ?? '')?.[1];
           if (id)
             ids.set(id, [...(ids.get(id) ?? []), { partition: m.partition, offset: m.offset }]);

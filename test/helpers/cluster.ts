@@ -15,7 +15,7 @@ import {
   type KafkaClient,
 } from '../../src/kafka';
 import { rootLogger } from '../../src/logger';
-import { decodeLog, type LogRecord } from '../../src/record';
+import { decodeLog, unpack, type LogRecord } from '../../src/record';
 
 export const testLogger = rootLogger.child({ test: true });
 testLogger.level = process.env.TEST_LOG_LEVEL ?? 'warn';
@@ -55,6 +55,24 @@ export async function readAll(kafka: KafkaClient, topic: string): Promise<InMess
     onBatch: (b) => void out.push(...b.messages),
   });
   return out;
+}
+
+/**
+ * The record values of `filtered` or `released` (or ingest), one per record: packs are
+ * unpacked (each record keeps its message's partition and offset), other messages kept as
+ * they are (a corrupt pack too: the caller's decoding says what is wrong with it).
+ */
+export async function readRecordValues(kafka: KafkaClient, topic: string): Promise<InMessage[]> {
+  const values = (v: Buffer): Buffer[] => {
+    try {
+      return unpack(v);
+    } catch {
+      return [v];
+    }
+  };
+  return (await readAll(kafka, topic)).flatMap((m) =>
+    m.value ? values(m.value).map((value) => ({ ...m, value })) : [m],
+  );
 }
 
 /** The records of a log topic, decoded. */

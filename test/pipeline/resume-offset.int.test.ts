@@ -13,7 +13,7 @@ import { encodeIngest, encodeLog, type IngestRecord } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { RELEASED_OFFSET_HEADER } from '../../src/stages/sequencer';
 import { INPUT_OFFSET_KEY } from '../../src/stages/queue/values';
-import { readAll, sleep, testEnvironment, testLogger } from '../helpers/cluster';
+import { readAll, readRecordValues, sleep, testEnvironment, testLogger } from '../helpers/cluster';
 
 type Env = Awaited<ReturnType<typeof testEnvironment>>;
 
@@ -88,9 +88,9 @@ describe('resume after the last committed transaction, not the lagging group off
       });
     await p.send({ topic: env.topics.deferred, partition: 0, key: INPUT_OFFSET_KEY, value: '4' });
     running = await runStages(env.config, ['queue'], testLogger);
-    const released = await until(() => readAll(env.kafka, env.topics.released), 5);
+    const released = await until(() => readRecordValues(env.kafka, env.topics.released), 5);
     await sleep(1500);
-    const ids = (await readAll(env.kafka, env.topics.released)).map(
+    const ids = (await readRecordValues(env.kafka, env.topics.released)).map(
       (m) => JSON.parse(m.value!.toString()).id as string,
     );
     expect(released.length).toBeGreaterThanOrEqual(5);

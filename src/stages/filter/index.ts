@@ -1,7 +1,8 @@
 import { ChariotsError, isChariotsError } from '../../errors';
 import { readToEnd, TransactionalStage, type InMessage } from '../../kafka';
-import { decodeIngest, encodeIngest, type IngestRecord } from '../../record';
+import { decodeIngest, encodeIngest, isV1, type IngestRecord } from '../../record';
 import { metrics, recordLag } from '../../metrics';
+import { packFor } from '../packing';
 import type { StageContext, StageHandle } from '../types';
 import { applyDedupMessage, dedupMessages } from './dedup-changelog';
 import { DedupWindow } from './dedup-window';
@@ -20,6 +21,10 @@ import { DedupWindow } from './dedup-window';
  *
  * Records produced straight to the ingest topic are validated here; an invalid one goes to
  * the dead-letter topic with the reason instead of blocking its partition.
+ *
+ * A batch's admitted records go to `filtered` as packs (src/record/pack.ts), each record
+ * the bytes it arrived with when a batcher wrote it (v1, checked by decoding): only raw
+ * application JSON is encoded here.
  */
 export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'filter' });
@@ -45,6 +50,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     concurrency: ctx.config.kafka.partitionsConcurrency,
     stallMs: ctx.config.health.stallMs,
     logger,
+    pack: packFor([ctx.topics.filtered]),
     onAssign: async (partition) => {
       const w = new DedupWindow(windowMs);
       const now = Date.now();
@@ -108,7 +114,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           topic: ctx.topics.filtered,
           partition: batch.partition,
           key: rec.seed,
-          value: encodeIngest(rec),
+          value: isV1(m.value) ? m.value : encodeIngest(rec),
         });
       }
       tx.send(

@@ -1,6 +1,7 @@
 import { followTopic, readToEnd, TransactionalStage, type TxContext } from '../../kafka';
 import { addDeferredSource, metrics, recordLag } from '../../metrics';
 import { decodeLog } from '../../record';
+import { packFor, unpackBatch } from '../packing';
 import type { StageContext, StageHandle } from '../types';
 import { CausalQueue } from './causal-queue';
 import { ChangelogRestore } from './restore';
@@ -16,6 +17,10 @@ import { ChangelogRestore } from './restore';
  * (written in the same transaction as the input offset; a tombstone in the same
  * transaction as the release or the dead letter). The log index is global and rebuilt
  * from the log topic at start; every queue instance follows the whole log.
+ *
+ * `filtered` and `released` messages carry packs of records (src/record/pack.ts): a
+ * filtered message is unpacked here, and every transaction (a batch's, or the out-of-band
+ * release of woken records) packs what it releases.
  */
 export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'queue' });
@@ -78,6 +83,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     concurrency: ctx.config.kafka.partitionsConcurrency,
     stallMs: ctx.config.health.stallMs,
     logger,
+    pack: packFor([ctx.topics.released]),
     onAssign: async (partition) => {
       queue.forgetPartition(partition);
       const changelog = new ChangelogRestore();
@@ -103,10 +109,11 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       return changelog.resume;
     },
     onRevoke: (partition) => queue.forgetPartition(partition),
-    process: (batch, tx) => {
+    process: (packed, tx) => {
+      const batch = unpackBatch(packed, logger);
       tx.onCommit(() => {
         metrics().recordsIn.inc({ stage: 'queue' }, batch.messages.length);
-        recordLag('queue', batch, batch.messages[batch.messages.length - 1].offset);
+        recordLag('queue', packed, packed.messages[packed.messages.length - 1].offset);
       });
       queue.processBatch(batch, counted(tx));
     },

@@ -2,6 +2,7 @@ import { PoisonMessageError } from '../../errors';
 import { awaitStable, TransactionalStage } from '../../kafka';
 import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
 import { metrics, observeAppendLatency, recordLag } from '../../metrics';
+import { unpackBatch } from '../packing';
 import type { StageContext, StageHandle } from '../types';
 import { numberRecords, type NumberingState } from './numbering';
 import { LogTail } from './log-tail';
@@ -16,6 +17,10 @@ export const RELEASED_OFFSET_HEADER = 'ro';
  * for every instance, so a new owner's InitProducerId fences the old one: two sequencers can
  * never both write. The next LId is recovered from the last committed log message (its `lid`
  * and its `vc` header, the per-origin TOIds), so a crash neither reuses nor skips an LId.
+ *
+ * A `released` message is a pack of records (src/record/pack.ts) or one plain record; the
+ * log stays one record per message. A pack is numbered whole in one transaction, so the
+ * `ro` header (a released offset) still marks exactly what was numbered.
  */
 export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'sequencer' });
@@ -67,8 +72,9 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         .follow(ctx.kafka, ctx.topics.log, logger)
         .catch((err: unknown) => logger.error({ err }, 'following the log again failed'));
     },
-    process: (batch, tx) => {
+    process: (packed, tx) => {
       if (!state) throw new Error('sequencer state missing for an assigned partition');
+      const batch = unpackBatch(packed, logger);
       const records: IngestRecord[] = [];
       for (const m of batch.messages) {
         if (!m.value) continue;
