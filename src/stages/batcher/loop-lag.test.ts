@@ -1,4 +1,4 @@
-import { LoopLag, nextLag } from './loop-lag';
+import { LoopLag, MIN_BUSY, nextLag } from './loop-lag';
 
 describe('event-loop lag', () => {
   it('rises with two late ticks in a row and decays while ticks are on time', () => {
@@ -45,6 +45,36 @@ describe('event-loop lag', () => {
     } finally {
       lag.close();
       off.close();
+    }
+  });
+
+  it('does not refuse while the loop is late but idle (other processes hold the CPU)', async () => {
+    // Regression (CI at load ~9, 2026-11-27): timers ran >100 ms late on an idle batcher and
+    // its first POST /record got 429. Simulated: the loop is blocked (late) but the injected
+    // utilization says it was waiting, as when the OS runs other processes instead.
+    let reported = 0.05;
+    const lag = new LoopLag(50, 10, () => reported);
+    const block = (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until);
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        block(150);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      expect(lag.delayMs).toBeGreaterThan(50);
+      expect(lag.busy).toBeLessThan(MIN_BUSY);
+      expect(lag.lagging()).toBe(false);
+      reported = 1;
+      for (let i = 0; i < 3; i++) {
+        block(150);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      expect(lag.busy).toBeGreaterThanOrEqual(MIN_BUSY);
+      expect(lag.lagging()).toBe(true);
+    } finally {
+      lag.close();
     }
   });
 });

@@ -1,3 +1,5 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
 /**
  * How late this process's event loop runs, sampled by a timer. Under a flood the batcher
  * can take in more work (TCP frames, admitted bodies) than its CPU share handles; then every
@@ -5,16 +7,25 @@
  * seconds — measured: 62 connections queued, taken ~1 per iteration, 6–8 s late, so their
  * clients timed out without ever getting a 429 (docs/reliability.md, "Overload"). Callers
  * take in no new work while the loop lags, which frees it to accept and answer.
+ *
+ * Late AND busy: a timer also runs late when OTHER processes hold the CPU (a busy CI machine
+ * at load 9 on 2 cores), while this loop sits idle; refusing then helps nobody — it made an
+ * idle batcher's first request a 429. So the loop must also have been busy (event-loop
+ * utilization, the share of time spent running rather than waiting for I/O).
  */
 export class LoopLag {
   private lateMs = 0;
   private lastTickLateMs = 0;
+  private busyShare = 0;
+  private lastTickBusy = 0;
   private readonly timer: NodeJS.Timeout;
 
   /** `sampleMs`: the timer's period; two late ticks in a row raise the lag, it decays by 20 % a tick. */
   constructor(
     private readonly maxDelayMs: number,
     sampleMs = 20,
+    /** The loop's utilization (0..1) since the previous call; injectable for tests. */
+    utilization: () => number = utilizationSince(),
   ) {
     let expected = Date.now() + sampleMs;
     this.timer = setInterval(() => {
@@ -22,6 +33,10 @@ export class LoopLag {
       const late = now - expected;
       this.lateMs = nextLag(this.lateMs, this.lastTickLateMs, late);
       this.lastTickLateMs = late;
+      // Same smoothing as the lateness, on the utilization scaled to ms-like units.
+      const busy = utilization();
+      this.busyShare = nextLag(this.busyShare, this.lastTickBusy, busy);
+      this.lastTickBusy = busy;
       expected = now + sampleMs;
     }, sampleMs);
     this.timer.unref();
@@ -32,17 +47,38 @@ export class LoopLag {
     return this.lateMs;
   }
 
+  /** The smoothed share of time the loop was running (0..1). */
+  get busy(): number {
+    return this.busyShare;
+  }
+
   /**
-   * True while the loop lags more than `share` × maxDelayMs (never when maxDelayMs is 0). The
-   * TCP listener asks with a smaller share than HTTP admission, so it backs off first.
+   * True while the loop lags more than `share` × maxDelayMs and was mostly busy (never when
+   * maxDelayMs is 0). The TCP listener asks with a smaller share than HTTP admission, so it
+   * backs off first.
    */
   lagging(share = 1): boolean {
-    return this.maxDelayMs > 0 && this.lateMs > this.maxDelayMs * share;
+    return (
+      this.maxDelayMs > 0 && this.lateMs > this.maxDelayMs * share && this.busyShare >= MIN_BUSY
+    );
   }
 
   close(): void {
     clearInterval(this.timer);
   }
+}
+
+/** Below this utilization a late loop is starved by other processes, not overloaded. */
+export const MIN_BUSY = 0.5;
+
+function utilizationSince(): () => number {
+  let previous: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, previous);
+    previous = now;
+    return delta.utilization;
+  };
 }
 
 /**
