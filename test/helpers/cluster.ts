@@ -100,3 +100,17 @@ export async function waitForLog(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `what` until it returns at least `n` items or `timeoutMs` passed; returns the last answer. */
+export async function untilCount<T>(
+  what: () => Promise<T[]>,
+  n: number,
+  timeoutMs = 30_000,
+): Promise<T[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await what();
+    if (got.length >= n || Date.now() > deadline) return got;
+    await sleep(300);
+  }
+}

@@ -11,6 +11,7 @@ import {
   readAll,
   readRecordValues,
   sleep,
+  untilCount,
   testEnvironment,
   testLogger,
   waitForLog,
@@ -27,15 +28,6 @@ const rec = (i: number, extra: Partial<IngestRecord> = {}): IngestRecord => ({
   receivedAt: new Date().toISOString(),
   ...extra,
 });
-
-async function until<T>(what: () => Promise<T[]>, n: number): Promise<T[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const got = await what();
-    if (got.length >= n || Date.now() > deadline) return got;
-    await sleep(300);
-  }
-}
 
 describe('packs on the internal topics', () => {
   let running: RunningStages | undefined;
@@ -63,7 +55,7 @@ describe('packs on the internal topics', () => {
       { topic: env.topics.ingest, partition: 3, key: '1', value: v1[1] },
     ]);
     running = await runStages(env.config, ['filter'], testLogger);
-    const records = await until(() => readRecordValues(env.kafka, env.topics.filtered), 4);
+    const records = await untilCount(() => readRecordValues(env.kafka, env.topics.filtered), 4);
     await sleep(1000);
     const messages = await readAll(env.kafka, env.topics.filtered);
     const all = await readRecordValues(env.kafka, env.topics.filtered);

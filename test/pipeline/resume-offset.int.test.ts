@@ -13,7 +13,14 @@ import { encodeIngest, encodeLog, type IngestRecord } from '../../src/record';
 import { runStages, type RunningStages } from '../../src/runtime/run-stages';
 import { RELEASED_OFFSET_HEADER } from '../../src/stages/sequencer';
 import { INPUT_OFFSET_KEY } from '../../src/stages/queue/values';
-import { readAll, readRecordValues, sleep, testEnvironment, testLogger } from '../helpers/cluster';
+import {
+  readAll,
+  readRecordValues,
+  sleep,
+  testEnvironment,
+  testLogger,
+  untilCount,
+} from '../helpers/cluster';
 
 type Env = Awaited<ReturnType<typeof testEnvironment>>;
 
@@ -48,15 +55,6 @@ const logIds = async (env: Env) =>
     (m) => JSON.parse(m.value!.toString()) as { id: string; lid: number },
   );
 
-async function until<T>(what: () => Promise<T[]>, n: number): Promise<T[]> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const got = await what();
-    if (got.length >= n || Date.now() > deadline) return got;
-    await sleep(300);
-  }
-}
-
 describe('resume after the last committed transaction, not the lagging group offset', () => {
   let running: RunningStages | undefined;
   let producer: BatchingProducer | undefined;
@@ -88,7 +86,7 @@ describe('resume after the last committed transaction, not the lagging group off
       });
     await p.send({ topic: env.topics.deferred, partition: 0, key: INPUT_OFFSET_KEY, value: '4' });
     running = await runStages(env.config, ['queue'], testLogger);
-    const released = await until(() => readRecordValues(env.kafka, env.topics.released), 5);
+    const released = await untilCount(() => readRecordValues(env.kafka, env.topics.released), 5);
     await sleep(1500);
     const ids = (await readRecordValues(env.kafka, env.topics.released)).map(
       (m) => JSON.parse(m.value!.toString()).id as string,
@@ -110,7 +108,7 @@ describe('resume after the last committed transaction, not the lagging group off
     // What a sequencer that numbered released offsets 0..4 left in the log.
     for (let i = 0; i < 5; i++) await p.send(logMessage(env, i, i === 4 ? '4' : undefined));
     running = await runStages(env.config, ['sequencer'], testLogger);
-    await until(() => readAll(env.kafka, env.topics.log), 10);
+    await untilCount(() => readAll(env.kafka, env.topics.log), 10);
     await sleep(1500);
     const log = (await readAll(env.kafka, env.topics.log)).map((m) =>
       JSON.parse(m.value!.toString()),
@@ -149,7 +147,7 @@ describe('resume after the last committed transaction, not the lagging group off
     for (let i = 0; i < 2; i++) await p.send(logMessage(env, i));
     for (const i of [0, 1, 2, 3, 3, 4, 1]) await release(i);
     running = await runStages(env.config, ['sequencer'], testLogger);
-    await until(() => logIds(env), 5);
+    await untilCount(() => logIds(env), 5);
     await sleep(1500);
     const first = await logIds(env);
     expect(first.map((r) => r.id)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
@@ -158,7 +156,7 @@ describe('resume after the last committed transaction, not the lagging group off
     await running.close();
     running = await runStages(env.config, ['sequencer'], testLogger);
     for (const i of [4, 2, 5]) await release(i);
-    await until(() => logIds(env), 6);
+    await untilCount(() => logIds(env), 6);
     await sleep(1500);
     const second = await logIds(env);
     expect(second.map((r) => r.id)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);

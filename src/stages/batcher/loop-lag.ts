@@ -33,7 +33,7 @@ export class LoopLag {
       const late = now - expected;
       this.lateMs = nextLag(this.lateMs, this.lastTickLateMs, late);
       this.lastTickLateMs = late;
-      // Same smoothing as the lateness, on the utilization scaled to ms-like units.
+      // Same smoothing as the lateness (nextLag is unit-free): two busy ticks raise it.
       const busy = utilization();
       this.busyShare = nextLag(this.busyShare, this.lastTickBusy, busy);
       this.lastTickBusy = busy;
