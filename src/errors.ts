@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   // configuration and setup
   CHARIOTS_ERR_BAD_CONFIG: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_TOPIC_MISMATCH: { httpStatus: 500, retriable: false },
+  CHARIOTS_ERR_TOPIC_MISSING: { httpStatus: 500, retriable: false },
   CHARIOTS_ERR_NO_BROKER: { httpStatus: 503, retriable: false },
   CHARIOTS_ERR_UNKNOWN_STAGE: { httpStatus: 500, retriable: false },
   // runtime

@@ -17,6 +17,32 @@ export interface ApplyOptions {
 }
 
 /**
+ * The topics of `names` the cluster does not have. Stages check theirs at start: producing to
+ * a topic that does not exist only retries forever inside kafkajs (a stalled pipeline with no
+ * clear cause), e.g. after an upgrade that declares a new topic without `topics apply`.
+ */
+export async function missingTopics(
+  kafka: KafkaClient,
+  names: readonly string[],
+  logger: Logger,
+): Promise<string[]> {
+  const existing = await withRetry(
+    'list topics',
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return new Set(await admin.listTopics());
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    logger,
+  );
+  return names.filter((n) => !existing.has(n));
+}
+
+/**
  * Creates missing topics and checks existing ones against their declarations. It never
  * alters an existing topic: a mismatch (partition count, replication, a declared config)
  * is refused with every problem listed, because silently "fixing" a topic that stages

@@ -13,7 +13,13 @@ export {
   type FollowOptions,
   type StartPosition,
 } from './reader';
-export { applyTopics, BrokerProbe, partitionCount, type TopicApplyResult } from './admin';
+export {
+  applyTopics,
+  BrokerProbe,
+  missingTopics,
+  partitionCount,
+  type TopicApplyResult,
+} from './admin';
 export {
   loadTopicDeclarations,
   topicNames,

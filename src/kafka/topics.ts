@@ -15,7 +15,7 @@ export type TopicDeclaration = z.infer<typeof declarationSchema>;
 
 /** The topic roles every stage refers to; their names come from the declarations. */
 export type TopicRole =
-  'ingest' | 'filtered' | 'dedup' | 'deferred' | 'released' | 'log' | 'deadletter';
+  'ingest' | 'filtered' | 'dedup' | 'deferred' | 'released' | 'log' | 'logkeys' | 'deadletter';
 
 export const DEFAULT_TOPICS_DIR = resolve(__dirname, '..', '..', 'topics');
 
@@ -49,6 +49,7 @@ export function topicNames(prefix: string): Record<TopicRole, string> {
     'deferred',
     'released',
     'log',
+    'logkeys',
     'deadletter',
   ];
   return Object.fromEntries(roles.map((r) => [r, `${prefix}${r}`])) as Record<TopicRole, string>;

@@ -30,6 +30,8 @@ export {
   packedSize,
   MAX_PACK_BYTES,
 } from './pack';
+export { logKeysOf, encodeLogKeys, decodeLogKeys, MAX_LOG_KEYS_BYTES } from './log-keys';
+export type { LogKeys } from './log-keys';
 export { parseExternalIngest } from './external';
 export type { ExternalIngestContext } from './external';
 export { encodeFrame, FrameDecoder, FramingError, DEFAULT_MAX_FRAME_BYTES } from './frame';

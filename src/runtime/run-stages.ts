@@ -1,7 +1,7 @@
 import { topicPrefix } from '../config/load';
 import type { ChariotsConfig } from '../config/schema';
 import { Health } from '../health';
-import { BrokerProbe, createKafkaClient, topicNames } from '../kafka';
+import { BrokerProbe, createKafkaClient, missingTopics, topicNames } from '../kafka';
 import { rootLogger, type Logger } from '../logger';
 import type { StageContext, StageHandle, StageName } from '../stages/types';
 import { ChariotsError } from '../errors';
@@ -71,6 +71,13 @@ export async function runStages(
     await probe.close();
   };
   try {
+    const missing = await missingTopics(kafka, Object.values(context.topics), logger);
+    if (missing.length > 0)
+      throw new ChariotsError(
+        'CHARIOTS_ERR_TOPIC_MISSING',
+        `topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: run \`chariots topics apply\` (same topic prefix) before starting stages`,
+        { details: { missing } },
+      );
     for (const n of order) {
       const loader = LOADERS[n];
       if (!loader) throw new ChariotsError('CHARIOTS_ERR_UNKNOWN_STAGE', `unknown stage "${n}"`);

@@ -5,6 +5,7 @@ import {
   decodeIngest,
   encodeIngest,
   hashTag,
+  logKeysOf,
   type IngestRecord,
   type LogRecord,
 } from '../../record';
@@ -119,7 +120,7 @@ async function run(
       .splice(0, n)
       .map((r, i) => ({ ...r, lid: log.length + i + 1, toid: log.length + i + 1, appendedAt: '' }));
     log.push(...batch);
-    if (batch.length > 0) q.onLog(batch);
+    if (batch.length > 0) q.onLog(batch.map(logKeysOf));
   };
   let next = 0;
   const arrive = async (n: number) => {

@@ -1,5 +1,5 @@
 import type { InBatch, OutMessage, TxContext } from '../../kafka';
-import { decodeIngest, type IngestRecord, type LogRecord } from '../../record';
+import { decodeIngest, type IngestRecord, type LogKeys } from '../../record';
 import type { Logger } from '../../logger';
 import { metrics } from '../../metrics';
 import { ReleaseBatch } from './cascade';
@@ -185,8 +185,8 @@ export class CausalQueue {
     return n;
   }
 
-  /** Records read from the log topic, in LId order. */
-  onLog(records: LogRecord[]): void {
+  /** What log records provide (the `logkeys` topic, or the log itself), in LId order. */
+  onLog(records: readonly LogKeys[]): void {
     const ready: DeferredEntry[] = [];
     for (const r of records) {
       const known = this.inFlight.remove(r.id);

@@ -1,6 +1,12 @@
 import type { InBatch, OutMessage, TxContext } from '../../kafka';
 import { rootLogger } from '../../logger';
-import { decodeIngest, encodeIngest, type IngestRecord, type LogRecord } from '../../record';
+import {
+  decodeIngest,
+  encodeIngest,
+  logKeysOf,
+  type IngestRecord,
+  type LogRecord,
+} from '../../record';
 import { parseDeferredEntry } from '../batcher/entries';
 import { CausalQueue } from './causal-queue';
 import { DeferredEntry, DeferredSet } from './deferred-set';
@@ -85,7 +91,7 @@ describe('compact deferred entry', () => {
     const { q, arrive, released } = harness();
     await arrive(value);
     expect(q.deferred.get(record.id)?.missing.length).toBe(3);
-    q.onLog(providers());
+    q.onLog(providers().map(logKeysOf));
     await settle();
     expect(released()).toHaveLength(1);
     const out = released()[0].value as Buffer;
@@ -104,7 +110,7 @@ describe('compact deferred entry', () => {
     const second = harness();
     expect(second.q.restore(0, changelog)).toBe(1);
     expect(changelog.size).toBe(0);
-    second.q.onLog(providers());
+    second.q.onLog(providers().map(logKeysOf));
     await settle();
     const out = second.released()[0].value as Buffer;
     expect(out.equals(value)).toBe(true);

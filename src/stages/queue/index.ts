@@ -1,9 +1,9 @@
-import { followTopic, readToEnd, TransactionalStage, type TxContext } from '../../kafka';
+import { readToEnd, TransactionalStage, type TxContext } from '../../kafka';
 import { addDeferredSource, metrics, recordLag } from '../../metrics';
-import { decodeLog } from '../../record';
 import { packFor, unpackBatch } from '../packing';
 import type { StageContext, StageHandle } from '../types';
 import { CausalQueue } from './causal-queue';
+import { startLogFeed } from './log-feed';
 import { ChangelogRestore } from './restore';
 
 /**
@@ -15,8 +15,9 @@ import { ChangelogRestore } from './restore';
  *
  * State per filtered partition: the deferred records, in the compacted `deferred` changelog
  * (written in the same transaction as the input offset; a tombstone in the same
- * transaction as the release or the dead letter). The log index is global and rebuilt
- * from the log topic at start; every queue instance follows the whole log.
+ * transaction as the release or the dead letter). The log index is global and rebuilt at
+ * start from the `logkeys` topic (what each log record provides, written by the sequencer
+ * with the log; log-feed.ts); every queue instance follows all of it.
  *
  * `filtered` and `released` messages carry packs of records (src/record/pack.ts): a
  * filtered message is unpacked here, and every transaction (a batch's, or the out-of-band
@@ -56,14 +57,14 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   );
 
   const indexStarted = Date.now();
-  const logFollower = await followTopic(ctx.kafka, {
-    topic: ctx.topics.log,
-    from: 'earliest',
+  const logFeed = await startLogFeed({
+    kafka: ctx.kafka,
+    topics: ctx.topics,
     logger,
-    onBatch: (b) =>
-      queue.onLog(b.messages.filter((m) => m.value).map((m) => decodeLog(m.value as Buffer))),
+    lastLid: () => queue.index.lastLid,
+    onKeys: (keys) => queue.onLog(keys),
   });
-  await logFollower.caughtUp;
+  await logFeed.caughtUp;
   logger.info(
     {
       lastLid: queue.index.lastLid,
@@ -129,7 +130,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       clearInterval(expiry);
       removeSource();
       await stage?.close();
-      await logFollower.close();
+      await logFeed.close();
     },
   };
 }

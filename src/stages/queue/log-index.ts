@@ -1,5 +1,5 @@
-import type { LogRecord, IngestRecord } from '../../record';
-import { halvesToDecimal, hashTagHalves } from '../../record/hash';
+import type { IngestRecord, LogKeys } from '../../record';
+import { halvesToDecimal } from '../../record/hash';
 import { uint64Halves } from '../../record/uint64';
 import { DigestSet } from './digest-set';
 import { idDigest } from './id-digest';
@@ -25,11 +25,12 @@ export class LogIndex {
   lastLid = 0;
 
   /**
-   * Adds a log record; returns the keys it newly satisfies. `before`: its
-   * providedBeforeSequencing keys when already known (hashing every tag again is the costly
-   * part). `wanted` false: nobody waits for any key, so none is spelled out (returns []).
+   * Adds a log record's keys (src/record/log-keys.ts); returns the keys it newly satisfies.
+   * `before`: its providedBeforeSequencing keys when already known (a record this instance
+   * released: spelling them out again is the costly part). `wanted` false: nobody waits for
+   * any key, so none is spelled out (returns []).
    */
-  add(r: LogRecord, before?: readonly PrereqKey[], wanted = true): PrereqKey[] {
+  add(r: LogKeys, before?: readonly PrereqKey[], wanted = true): PrereqKey[] {
     if (r.lid <= this.lastLid) return [];
     this.lastLid = r.lid;
     const fresh: PrereqKey[] = [];
@@ -39,13 +40,13 @@ export class LogIndex {
       // In providedBy's order: the order in which waiters are woken stays as it was.
       idDigest(r.id, 0, key);
       if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted) fresh.push(`p:${r.id}`);
-      if (r.remote) {
+      if (r.remoteToid !== undefined) {
         this.raise(r);
-        if (wanted) fresh.push(`t:${r.host}:${r.remote.toid}`);
+        if (wanted) fresh.push(`t:${r.host}:${r.remoteToid}`);
       }
       this.addTags(r, wanted ? fresh : undefined);
     }
-    if (!r.remote) {
+    if (r.remoteToid === undefined) {
       this.raise(r);
       if (wanted) fresh.push(`t:${r.host}:${r.toid}`);
     }
@@ -95,7 +96,7 @@ export class LogIndex {
   }
 
   /** Adds one of r's providedBeforeSequencing keys; true when it was not there yet. */
-  private addKey(k: PrereqKey, r: LogRecord): boolean {
+  private addKey(k: PrereqKey, r: LogKeys): boolean {
     if (k.charCodeAt(1) !== 58) return false;
     switch (k.charCodeAt(0)) {
       case 104:
@@ -112,15 +113,16 @@ export class LogIndex {
     }
   }
 
-  /** Hashes r's tags under its seed (parsed once), and spells out into `fresh` the new keys. */
-  private addTags(r: LogRecord, fresh: PrereqKey[] | undefined): void {
-    if (!uint64Halves(r.seed, 0, r.seed.length, key, 0)) return;
-    const seedHi = key[0];
-    const seedLo = key[1];
-    for (const k of Object.keys(r.tags)) {
-      const [hi, lo] = hashTagHalves(k, r.tags[k]);
-      if (this.hashes.add(seedHi, seedLo, hi, lo) && fresh)
-        fresh.push(`h:${r.seed}:${halvesToDecimal(hi, lo)}`);
+  /** Adds r's (seed, tag hash) pairs, and spells out into `fresh` the new keys. */
+  private addTags(r: LogKeys, fresh: PrereqKey[] | undefined): void {
+    if (!r.seedOk) return;
+    const h = r.tagHashes;
+    let seed: string | undefined;
+    for (let i = 0; i < h.length; i += 2) {
+      if (this.hashes.add(r.seedHi, r.seedLo, h[i], h[i + 1]) && fresh) {
+        seed ??= halvesToDecimal(r.seedHi, r.seedLo);
+        fresh.push(`h:${seed}:${halvesToDecimal(h[i], h[i + 1])}`);
+      }
     }
   }
 
@@ -132,7 +134,7 @@ export class LogIndex {
     );
   }
 
-  private raise(r: LogRecord): void {
+  private raise(r: LogKeys): void {
     if ((this.maxToid.get(r.host) ?? 0) < r.toid) this.maxToid.set(r.host, r.toid);
   }
 }

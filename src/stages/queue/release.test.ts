@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { encodeIngest, hashTag, type IngestRecord, type LogRecord } from '../../record';
+import { encodeIngest, hashTag, logKeysOf, type IngestRecord, type LogRecord } from '../../record';
 import { DeferredEntry, DeferredSet } from './deferred-set';
 import { LogIndex } from './log-index';
 import { prerequisitesOf, providedBy } from './prerequisites';
@@ -23,7 +23,7 @@ function simulate(arrivals: IngestRecord[]): LogRecord[] {
       toids.set(r.host, toid);
       const rec: LogRecord = { ...r, lid: log.length + 1, toid, appendedAt: '' };
       log.push(rec);
-      for (const k of index.add(rec)) {
+      for (const k of index.add(logKeysOf(rec))) {
         for (const e of deferred.satisfy(k).filter((x) => x.missing.length === 0)) {
           deferred.remove(e.id);
           work.push(e.record());

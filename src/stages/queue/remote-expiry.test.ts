@@ -1,6 +1,6 @@
 import type { OutMessage, TxContext } from '../../kafka';
 import { rootLogger } from '../../logger';
-import { encodeIngest, type IngestRecord } from '../../record';
+import { encodeIngest, logKeysOf, type IngestRecord } from '../../record';
 import { CausalQueue } from './causal-queue';
 
 /**
@@ -69,7 +69,7 @@ describe('deferral timeout and replicated records', () => {
     ]);
     await q.expire(Date.now() + 3_600_000);
     q.onLog([
-      {
+      logKeysOf({
         ...base,
         id: 'first',
         host: 2,
@@ -77,7 +77,7 @@ describe('deferral timeout and replicated records', () => {
         toid: 1,
         appendedAt: '',
         remote: { toid: 1, clock: {} },
-      },
+      }),
     ]);
     await new Promise((r) => setTimeout(r, 20));
     expect(sent.filter((m) => m.topic === 'released').map((m) => m.key)).toEqual(['remote']);

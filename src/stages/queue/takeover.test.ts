@@ -5,6 +5,7 @@ import {
   decodeIngest,
   encodeIngest,
   hashTag,
+  logKeysOf,
   type IngestRecord,
   type LogRecord,
 } from '../../record';
@@ -91,7 +92,7 @@ function newProc(w: World): Proc {
 function deliverLog(w: World, proc: Proc, upTo: number): void {
   const batch = w.log.slice(proc.logPos, upTo);
   proc.logPos = Math.max(proc.logPos, upTo);
-  if (batch.length > 0) proc.q.onLog(batch);
+  if (batch.length > 0) proc.q.onLog(batch.map(logKeysOf));
 }
 
 /** Fencing first (epoch bump), then the rebuild from the changelog: as TransactionalStage.prepare. */

@@ -1,6 +1,13 @@
 import { PoisonMessageError } from '../../errors';
 import { awaitStable, TransactionalStage } from '../../kafka';
-import { decodeIngest, decodeLog, encodeLog, type IngestRecord } from '../../record';
+import {
+  decodeIngest,
+  decodeLog,
+  encodeLog,
+  encodeLogKeys,
+  logKeysOf,
+  type IngestRecord,
+} from '../../record';
 import { metrics, observeAppendLatency, recordLag } from '../../metrics';
 import { unpackBatch } from '../packing';
 import type { StageContext, StageHandle } from '../types';
@@ -20,7 +27,9 @@ export const RELEASED_OFFSET_HEADER = 'ro';
  *
  * A `released` message is a pack of records (src/record/pack.ts) or one plain record; the
  * log stays one record per message. A pack is numbered whole in one transaction, so the
- * `ro` header (a released offset) still marks exactly what was numbered.
+ * `ro` header (a released offset) still marks exactly what was numbered. Each transaction
+ * also writes what its records provide to the one-partition `logkeys` topic, which the queues
+ * follow instead of the log.
  */
 export async function start(ctx: StageContext): Promise<StageHandle> {
   const logger = ctx.logger.child({ stage: 'sequencer' });
@@ -113,6 +122,12 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           },
         });
       });
+      // What these records provide to the queues' log index, in the same transaction
+      // (src/record/log-keys.ts: the queues read this instead of the log).
+      if (out.length > 0) {
+        for (const value of encodeLogKeys(out.map((o) => logKeysOf(o.record))))
+          tx.send({ topic: ctx.topics.logkeys, partition: 0, key: null, value });
+      }
       tx.onCommit(() => {
         state = next;
         for (const o of out) recent.add(o.record.id);
