@@ -1,6 +1,6 @@
 import { followTopic, type Follower, type KafkaClient } from '../../kafka';
 import type { Logger } from '../../logger';
-import { decodeLog } from '../../record';
+import { decodeLogKeys } from '../../record';
 import type { ChangelogView } from './changelog-view';
 import type { AppendWaiters } from './waiters';
 
@@ -31,8 +31,11 @@ export function followChangelog<T>(
 }
 
 /**
- * Tails the ordered log from its end (records appended before this process started have
- * no waiter here) and wakes `?wait=appended` requests by record id.
+ * Tails `logkeys` (what the sequencer appended, written with the log: src/record/log-keys.ts)
+ * from its end (records appended before this process started have no waiter here) and wakes
+ * `?wait=appended` requests by record id: many records per message instead of the log's one,
+ * and no JSON to parse. Not filled in from the log like the queues' index: a sequencer older
+ * than logkeys leaves these requests to time out (upgrade sequencers first, docs/operations.md).
  */
 export function followLogForWaiters(
   kafka: KafkaClient,
@@ -49,10 +52,9 @@ export function followLogForWaiters(
       for (const m of b.messages) {
         if (!m.value) continue;
         try {
-          const r = decodeLog(m.value);
-          waiters.appended(r.id, r.lid);
+          for (const k of decodeLogKeys(m.value)) waiters.appended(k.id, k.lid);
         } catch (e) {
-          logger.warn({ err: e, offset: m.offset }, 'undecodable log message ignored by waiters');
+          logger.warn({ err: e, offset: m.offset }, 'undecodable logkeys message ignored by waiters');
         }
       }
     },

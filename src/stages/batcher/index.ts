@@ -94,7 +94,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     const waiters = new AppendWaiters();
     const deferred = new ChangelogView<DeferredEntry>();
     const deadletter = new ChangelogView<DeadLetterEntry>();
-    const waitFeed = new LogWaiterFeed(kafka, topics.log, waiters, logger);
+    const waitFeed = new LogWaiterFeed(kafka, topics.logkeys, waiters, logger);
     cleanup.push(() => waitFeed.close());
     followers.push(
       ...(await Promise.all([

@@ -1,24 +1,26 @@
 import { testEnvironment, testLogger } from '../../../test/helpers/cluster';
 import { testProducer } from '../../../test/helpers/ingest';
-import { encodeLog } from '../../record';
+import { encodeLogKeys, logKeysOf } from '../../record';
 import { makeRecord } from '../../flstore/test-records';
 import { LogWaiterFeed } from './log-waiter-feed';
 import { AppendWaiters } from './waiters';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('LogWaiterFeed (the log follower behind ?wait=appended)', () => {
+describe('LogWaiterFeed (the logkeys follower behind ?wait=appended)', () => {
   it('follows the log only while it is used, and never misses a record produced after ready()', async () => {
     const env = await testEnvironment('waitfeed');
     const producer = await testProducer(env.kafka, { maxBatchMessages: 100, maxPending: 1000 });
     const waiters = new AppendWaiters();
-    const feed = new LogWaiterFeed(env.kafka, env.topics.log, waiters, testLogger, 1500);
+    const feed = new LogWaiterFeed(env.kafka, env.topics.logkeys, waiters, testLogger, 1500);
     const append = (lid: number) => {
       const record = makeRecord(lid);
-      return producer.send({ topic: env.topics.log, key: record.id, value: encodeLog(record) });
+      // What the sequencer writes to logkeys with each log record.
+      const [value] = encodeLogKeys([logKeysOf(record)]);
+      return producer.send({ topic: env.topics.logkeys, key: null, value });
     };
     try {
-      await append(1); // before anyone waits: nobody follows the log
+      await append(1); // before anyone waits: nobody follows logkeys
       expect(feed.running).toBe(false);
 
       for (const lid of [2, 3]) {
