@@ -54,7 +54,10 @@ export function followLogForWaiters(
         try {
           for (const k of decodeLogKeys(m.value)) waiters.appended(k.id, k.lid);
         } catch (e) {
-          logger.warn({ err: e, offset: m.offset }, 'undecodable logkeys message ignored by waiters');
+          logger.warn(
+            { err: e, offset: m.offset },
+            'undecodable logkeys message ignored by waiters',
+          );
         }
       }
     },
