@@ -8,10 +8,11 @@
  *   npx tsx --expose-gc bench/log-index-memory.ts [count]
  *
  * Records are made a chunk at a time and dropped after it, so the deltas are the index alone.
- * `add` is timed three times: hashing every tag (a record another process released), with its
- * keys known (one this process released, InFlight hands them over), and hashing with nobody
- * waiting (no fresh keys spelled out; the Set<string> index ignores that argument). PROBE_SRC=<dir> loads the
- * index from another copy of src/ (e.g. an export of an older commit) to compare.
+ * `add` is timed twice: with the fresh keys spelled out (someone waits) and without (nobody
+ * waits; the Set<string> index ignores that argument). Since logkeys, the index is given what
+ * the sequencer computed (src/record/log-keys.ts): the records are turned into that outside
+ * the timing. PROBE_SRC=<dir> loads the index from another copy of src/ (e.g. an export of an
+ * older commit, whose index takes the log record and hashes its tags) to compare.
  */
 import path from 'node:path';
 import type * as RecordModule from '../src/record';
@@ -19,13 +20,13 @@ import type { LogRecord } from '../src/record';
 import { prng } from '../test/helpers/prng';
 
 interface Index {
-  add(r: LogRecord, before?: readonly string[], wanted?: boolean): string[];
+  // add(logKeys, wanted) since logkeys; add(record, before, wanted) before it.
+  add(r: unknown, a?: unknown, b?: unknown): string[];
   has(k: string): boolean;
   readonly size: number;
 }
 interface PrereqModule {
   LogIndex?: new () => Index;
-  providedBeforeSequencing(r: LogRecord): string[];
 }
 
 const src = path.resolve(process.env.PROBE_SRC ?? path.join(__dirname, '../src'));
@@ -40,7 +41,12 @@ const load = <T>(m: string): T | undefined => {
 const prereq = load<PrereqModule>('stages/queue/prerequisites') as PrereqModule;
 const LogIndex = (load<PrereqModule>('stages/queue/log-index')?.LogIndex ??
   prereq.LogIndex) as new () => Index;
-const { hashTag } = load<typeof RecordModule>('record') as typeof RecordModule;
+const { hashTag, logKeysOf } = load<typeof RecordModule>('record') as Partial<typeof RecordModule> &
+  Pick<typeof RecordModule, 'hashTag'>;
+/** What the loaded index's add takes, and its call. */
+const prepare = (r: LogRecord): unknown => (logKeysOf ? logKeysOf(r) : r);
+const add = (index: Index, r: unknown, wanted: boolean) =>
+  logKeysOf ? index.add(r, wanted) : index.add(r, undefined, wanted);
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const SEEDS = 10_000;
@@ -87,19 +93,14 @@ function records(tag: string, count: number): (from: number, n: number) => LogRe
   };
 }
 
-/**
- * Adds COUNT records; `known`: with their keys handed over, as InFlight does; `wanted`: the
- * fresh keys are asked for.
- */
-function fill(index: Index, tag: string, known: boolean, wanted = true): number {
+/** Adds COUNT records; `wanted`: the fresh keys are asked for. */
+function fill(index: Index, tag: string, wanted = true): number {
   const next = records(tag, COUNT);
   let ns = 0n;
   for (let from = 0; from < COUNT; from += CHUNK) {
-    const chunk = next(from, Math.min(CHUNK, COUNT - from));
-    const keys = known ? chunk.map((r) => prereq.providedBeforeSequencing(r)) : [];
+    const chunk = next(from, Math.min(CHUNK, COUNT - from)).map(prepare);
     const t0 = process.hrtime.bigint();
-    if (known) for (let i = 0; i < chunk.length; i++) index.add(chunk[i], keys[i]);
-    else for (const r of chunk) index.add(r, undefined, wanted);
+    for (const r of chunk) add(index, r, wanted);
     ns += process.hrtime.bigint() - t0;
   }
   return Number(ns) / 1e9;
@@ -122,7 +123,7 @@ function main(): void {
   const tag = 'indexprobe';
   const before = snapshot();
   const index = new LogIndex();
-  const addSeconds = fill(index, tag, false);
+  const addSeconds = fill(index, tag);
   const after = snapshot();
   const d = (k: keyof NodeJS.MemoryUsage) => after[k] - before[k];
   // `arrayBuffers` is part of `external` (Node's docs), so heap + external is the total.
@@ -134,10 +135,8 @@ function main(): void {
   for (let rep = 0; rep < 5; rep++) for (const k of keys) if (index.has(k)) hits++;
   const hasNs = Number(process.hrtime.bigint() - t0) / (5 * keys.length);
 
-  const known = new LogIndex();
-  const knownSeconds = fill(known, `${tag}k`, true);
   const quiet = new LogIndex();
-  const quietSeconds = fill(quiet, `${tag}q`, false, false);
+  const quietSeconds = fill(quiet, `${tag}q`, false);
 
   console.log(
     JSON.stringify({
@@ -149,15 +148,14 @@ function main(): void {
       arrayBuffersDelta: mb(d('arrayBuffers')),
       rssDelta: mb(d('rss')),
       bytesPerRecord: Math.round(total / COUNT),
-      addPerSecHashing: Math.round(COUNT / addSeconds),
-      addPerSecKnownKeys: Math.round(COUNT / knownSeconds),
+      addPerSec: Math.round(COUNT / addSeconds),
       addPerSecNobodyWaiting: Math.round(COUNT / quietSeconds),
       hasNsPerQuery: Math.round(hasNs),
       hitShare: (hits / (5 * keys.length)).toFixed(3),
     }),
   );
   // Keeps the indexes reachable until after the measurement.
-  if (index.size < 0 || known.size < 0 || quiet.size < 0) console.log(index, known, quiet);
+  if (index.size < 0 || quiet.size < 0) console.log(index, quiet);
 }
 
 main();

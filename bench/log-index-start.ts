@@ -99,8 +99,7 @@ async function main(): Promise<void> {
       from: 'earliest',
       logger,
       onBatch: (b) => {
-        for (const m of b.messages)
-          if (m.value) index.add(logKeysOf(decodeLog(m.value)), undefined, false);
+        for (const m of b.messages) if (m.value) index.add(logKeysOf(decodeLog(m.value)), false);
       },
     });
     await f.caughtUp;
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
       logger,
       lastLid: () => index.lastLid,
       onKeys: (keys) => {
-        for (const k of keys) index.add(k, undefined, false);
+        for (const k of keys) index.add(k, false);
       },
     });
     await feed.caughtUp;

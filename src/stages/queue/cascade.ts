@@ -13,6 +13,8 @@ export class ReleaseBatch {
   readonly records: IngestRecord[] = [];
   /** values[i]: records[i] as sent to `released`, the bytes it arrived or was deferred with. */
   readonly values: Buffer[] = [];
+  /** provides[i]: records[i]'s providedBeforeSequencing keys (hashed once, reused by InFlight). */
+  readonly provides: PrereqKey[][] = [];
   /** Deferred entries released by this batch (tombstone + removal on commit). */
   readonly woken: DeferredEntry[] = [];
   /** Woken entries only tombstoned because their record is already in the log (see isStale). */
@@ -43,7 +45,9 @@ export class ReleaseBatch {
       this.records.push(next);
       this.values.push(bytes);
       this.chosen.add(next.id);
-      for (const k of providedBeforeSequencing(next)) {
+      const provides = providedBeforeSequencing(next);
+      this.provides.push(provides);
+      for (const k of provides) {
         this.provided.add(k);
         for (const w of this.deferred.waitersIn(k, this.partition)) {
           if (this.chosen.has(w.id)) continue;

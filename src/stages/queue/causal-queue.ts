@@ -77,9 +77,10 @@ export class CausalQueue {
       // Waiters in OTHER partitions (same-partition ones were cascaded above) may now be
       // ready: what they miss is in the log or released by this process.
       const ready: DeferredEntry[] = [];
-      for (const r of rb.records) {
+      for (let i = 0; i < rb.records.length; i++) {
+        const r = rb.records[i];
         if (this.index.hasId(r.id)) continue;
-        for (const k of this.inFlight.add(r)) {
+        for (const k of this.inFlight.add(r, rb.provides[i])) {
           for (const w of this.deferred.waitersOf(k)) {
             if (w.ready((m) => this.satisfied(m))) ready.push(w);
           }
@@ -189,9 +190,10 @@ export class CausalQueue {
   onLog(records: readonly LogKeys[]): void {
     const ready: DeferredEntry[] = [];
     for (const r of records) {
-      const known = this.inFlight.remove(r.id);
-      // With no record waiting, the keys need not be spelled out (most of the log).
-      for (const k of this.index.add(r, known, this.deferred.waitingKeys > 0)) {
+      this.inFlight.remove(r.id);
+      // With no record waiting, the keys need not be spelled out (most of the log). The
+      // entry's hashes are numbers already: cheaper than parsing the in-flight string keys.
+      for (const k of this.index.add(r, this.deferred.waitingKeys > 0)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
           if (e.ready((m) => this.inFlight.has(m))) ready.push(e);

@@ -16,9 +16,10 @@ export class InFlight {
   private readonly keys = new Map<PrereqKey, number>();
   private readonly byId = new Map<string, PrereqKey[]>();
 
-  add(r: IngestRecord): PrereqKey[] {
+  /** `provides`: r's providedBeforeSequencing keys when the caller has them already. */
+  add(r: IngestRecord, provides?: PrereqKey[]): PrereqKey[] {
     if (this.byId.has(r.id)) return [];
-    const keys = providedBeforeSequencing(r);
+    const keys = provides ?? providedBeforeSequencing(r);
     for (const k of keys) this.keys.set(k, (this.keys.get(k) ?? 0) + 1);
     this.byId.set(r.id, keys);
     return keys;
@@ -26,7 +27,7 @@ export class InFlight {
 
   /**
    * The record reached the log: the log index answers for it from now on. Returns what it
-   * provided (so the index need not hash its tags again), or undefined if it was not ours.
+   * provided, or undefined if it was not ours.
    */
   remove(id: string): PrereqKey[] | undefined {
     const keys = this.byId.get(id);

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { hashTag, logKeysOf, type IngestRecord, type LogRecord } from '../../record';
 import { LogIndex } from './log-index';
-import {
-  prerequisitesOf,
-  providedBeforeSequencing,
-  providedBy,
-  type PrereqKey,
-} from './prerequisites';
+import { prerequisitesOf, providedBy, type PrereqKey } from './prerequisites';
 
 /** The index as it was before it went compact: a Set of the string keys. */
 class ReferenceIndex {
@@ -14,11 +9,11 @@ class ReferenceIndex {
   private readonly maxToid = new Map<number, number>();
   lastLid = 0;
 
-  add(r: LogRecord, before?: readonly PrereqKey[]): PrereqKey[] {
+  add(r: LogRecord): PrereqKey[] {
     if (r.lid <= this.lastLid) return [];
     this.lastLid = r.lid;
     const fresh: PrereqKey[] = [];
-    for (const k of providedBy(r, before)) {
+    for (const k of providedBy(r)) {
       if (k.startsWith('t:')) {
         if ((this.maxToid.get(r.host) ?? 0) < r.toid) this.maxToid.set(r.host, r.toid);
         fresh.push(k);
@@ -77,7 +72,6 @@ const stepArb = fc.record({
   tags: tagsArb,
   host: fc.integer({ min: 1, max: 3 }),
   remote: fc.boolean(),
-  known: fc.boolean(),
   wanted: fc.boolean(),
   replay: fc.boolean(),
 });
@@ -130,9 +124,8 @@ describe('LogIndex', () => {
               };
               added.push(r);
             }
-            const before = s.known ? providedBeforeSequencing(r) : undefined;
-            const expected = ref.add(r, before);
-            expect(index.add(logKeysOf(r), before, s.wanted)).toEqual(s.wanted ? expected : []);
+            const expected = ref.add(r);
+            expect(index.add(logKeysOf(r), s.wanted)).toEqual(s.wanted ? expected : []);
             expect(index.size).toBe(ref.size);
             expect(index.lastLid).toBe(ref.lastLid);
           }
@@ -182,7 +175,7 @@ describe('LogIndex', () => {
     });
     for (let i = 0; i < n; i++) {
       const r = rec(i);
-      index.add(logKeysOf(r), i % 2 === 0 ? providedBeforeSequencing(r) : undefined, false);
+      index.add(logKeysOf(r), false);
       ref.add(r);
     }
     expect(index.size).toBe(ref.size);

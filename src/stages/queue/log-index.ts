@@ -25,27 +25,22 @@ export class LogIndex {
   lastLid = 0;
 
   /**
-   * Adds a log record's keys (src/record/log-keys.ts); returns the keys it newly satisfies.
-   * `before`: its providedBeforeSequencing keys when already known (a record this instance
-   * released: spelling them out again is the costly part). `wanted` false: nobody waits for
-   * any key, so none is spelled out (returns []).
+   * Adds a log record's keys (src/record/log-keys.ts: its tag hashes come computed by the
+   * sequencer); returns the keys it newly satisfies. `wanted` false: nobody waits for any key,
+   * so none is spelled out as a string (returns []).
    */
-  add(r: LogKeys, before?: readonly PrereqKey[], wanted = true): PrereqKey[] {
+  add(r: LogKeys, wanted = true): PrereqKey[] {
     if (r.lid <= this.lastLid) return [];
     this.lastLid = r.lid;
     const fresh: PrereqKey[] = [];
-    if (before) {
-      for (const k of before) if (this.addKey(k, r) && wanted) fresh.push(k);
-    } else {
-      // In providedBy's order: the order in which waiters are woken stays as it was.
-      idDigest(r.id, 0, key);
-      if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted) fresh.push(`p:${r.id}`);
-      if (r.remoteToid !== undefined) {
-        this.raise(r);
-        if (wanted) fresh.push(`t:${r.host}:${r.remoteToid}`);
-      }
-      this.addTags(r, wanted ? fresh : undefined);
+    // In providedBy's order: the order in which waiters are woken stays as it was.
+    idDigest(r.id, 0, key);
+    if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted) fresh.push(`p:${r.id}`);
+    if (r.remoteToid !== undefined) {
+      this.raise(r);
+      if (wanted) fresh.push(`t:${r.host}:${r.remoteToid}`);
     }
+    this.addTags(r, wanted ? fresh : undefined);
     if (r.remoteToid === undefined) {
       this.raise(r);
       if (wanted) fresh.push(`t:${r.host}:${r.toid}`);
@@ -93,24 +88,6 @@ export class LogIndex {
   /** The tables' memory. */
   get bytes(): number {
     return this.hashes.bytes + this.ids.bytes;
-  }
-
-  /** Adds one of r's providedBeforeSequencing keys; true when it was not there yet. */
-  private addKey(k: PrereqKey, r: LogKeys): boolean {
-    if (k.charCodeAt(1) !== 58) return false;
-    switch (k.charCodeAt(0)) {
-      case 104:
-        return this.hashKey(k) && this.hashes.add(key[0], key[1], key[2], key[3]);
-      case 112:
-        idDigest(k, 2, key);
-        return this.ids.add(key[0], key[1], key[2], key[3]);
-      case 116:
-        // r's own TOId, which is what its `t:` key names.
-        this.raise(r);
-        return true;
-      default:
-        return false;
-    }
   }
 
   /** Adds r's (seed, tag hash) pairs, and spells out into `fresh` the new keys. */

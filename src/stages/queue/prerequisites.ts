@@ -35,12 +35,9 @@ export function providedBeforeSequencing(r: IngestRecord): PrereqKey[] {
   return keys;
 }
 
-/**
- * What a record in the log provides to records that wait for it. `before` = its
- * providedBeforeSequencing keys when already known (hashing every tag again is the costly part).
- */
-export function providedBy(r: LogRecord, before?: readonly PrereqKey[]): PrereqKey[] {
-  const keys = before ? [...before] : providedBeforeSequencing(r);
+/** What a record in the log provides to records that wait for it. */
+export function providedBy(r: LogRecord): PrereqKey[] {
+  const keys = providedBeforeSequencing(r);
   if (!r.remote) keys.push(`t:${r.host}:${r.toid}`);
   return keys;
 }
