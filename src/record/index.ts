@@ -19,7 +19,15 @@ export type { JsonNumber } from './json';
 export { hashTag, hashTagBigInt, fnv1a64, fnv1a64Decimal } from './hash';
 export { normalizeRecord, recordByteSize } from './normalize';
 export type { RecordForm } from './normalize';
-export { encodeIngest, decodeIngest, encodeLog, decodeLog, toPublicJson, isV1 } from './codec';
+export {
+  encodeIngest,
+  decodeIngest,
+  encodeLog,
+  encodeLogText,
+  decodeLog,
+  toPublicJson,
+  isV1,
+} from './codec';
 export type { PublicRecord } from './codec';
 export {
   encodePack,

@@ -3,7 +3,7 @@ import { awaitStable, TransactionalStage } from '../../kafka';
 import {
   decodeIngest,
   decodeLog,
-  encodeLog,
+  encodeLogText,
   encodeLogKeys,
   logKeysOf,
   type IngestRecord,
@@ -112,7 +112,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
           topic: ctx.topics.log,
           partition: 0,
           key: record.id,
-          value: encodeLog(record),
+          value: encodeLogText(record),
           headers: {
             lid: String(record.lid),
             vc: clock,
