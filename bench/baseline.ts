@@ -8,6 +8,7 @@
  * Whatever Chariots does beyond this is the cost of its logic; this is the limit of the design.
  */
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { TRANSACTIONAL_RETRY } from '../src/kafka';
 import type { Logger } from '../src/logger';
 
 export interface Hop {
@@ -46,6 +47,8 @@ export async function startHop(
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: 60000,
+        // As Chariots' stages: the same transactions, the same retry of a busy coordinator.
+        retry: { ...TRANSACTIONAL_RETRY },
       });
       pr = producer.connect().then(() => producer);
       producers.set(p, pr);

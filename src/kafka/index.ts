@@ -1,5 +1,5 @@
 /** The only door to Kafka: everything outside src/kafka/ imports from here, never kafkajs. */
-export { createKafkaClient, type KafkaClient } from './client';
+export { createKafkaClient, TRANSACTIONAL_RETRY, type KafkaClient } from './client';
 export { BatchingProducer, type BatchingProducerOptions } from './producer';
 export {
   TransactionalStage,

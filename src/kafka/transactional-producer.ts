@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
-import type { KafkaClient } from './client';
+import { TRANSACTIONAL_RETRY, type KafkaClient } from './client';
 import { groupByTopic } from './producer';
 import type { OutMessage } from './types';
 
@@ -56,6 +56,7 @@ export class TransactionalProducer {
         maxInFlightRequests: 1,
         transactionTimeout: this.opts.transactionTimeoutMs ?? 10000,
         allowAutoTopicCreation: false,
+        retry: { ...TRANSACTIONAL_RETRY },
       });
       try {
         await p.connect();

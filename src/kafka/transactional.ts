@@ -1,7 +1,7 @@
 import type { Consumer, Producer, Transaction } from 'kafkajs';
 import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
-import type { KafkaClient } from './client';
+import { TRANSACTIONAL_RETRY, type KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import { isFenced, preparePartition } from './partition-prepare';
 import { groupByTopic } from './producer';
@@ -314,6 +314,7 @@ export class TransactionalStage {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: 60000,
+      retry: { ...TRANSACTIONAL_RETRY },
     });
     const state: PartitionState = {
       producer,
