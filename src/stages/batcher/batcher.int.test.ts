@@ -6,7 +6,14 @@
 import { connect, type Socket } from 'node:net';
 import { Health } from '../../health';
 import type { BatchingProducer, InMessage, KafkaClient } from '../../kafka';
-import { decodeIngest, encodeFrame, encodeLog, type IngestRecord } from '../../record';
+import {
+  decodeIngest,
+  encodeFrame,
+  encodeLog,
+  encodeLogKeys,
+  logKeysOf,
+  type IngestRecord,
+} from '../../record';
 import { readAll, sleep, testEnvironment, testLogger } from '../../../test/helpers/cluster';
 import { testProducer } from '../../../test/helpers/ingest';
 import { start, type BatcherHandle } from '.';
@@ -206,12 +213,18 @@ it('?wait=appended answers with the lid once the record is in the log', async ()
     '{"id":"wait-1","tags":{"w":"1"}}',
   );
   const [hit] = await ingestWhere((r) => r.id === 'wait-1');
-  // Play the sequencer: append it to the log.
+  // Play the sequencer: append it to the log, and to logkeys (what ?wait=appended follows).
+  const logged = { ...hit.record, lid: 1, toid: 1, appendedAt: new Date().toISOString() };
   await fixtures.send({
     topic: env.topics.log,
     key: hit.record.seed,
-    value: encodeLog({ ...hit.record, lid: 1, toid: 1, appendedAt: new Date().toISOString() }),
+    value: encodeLog(logged),
     headers: { lid: '1' },
+  });
+  await fixtures.send({
+    topic: env.topics.logkeys,
+    key: null,
+    value: encodeLogKeys([logKeysOf(logged)])[0],
   });
   const res = await answer;
   expect(res.status).toBe(200);
