@@ -4,12 +4,11 @@ import { decodeLogKeys } from '../../record';
 import type { ChangelogView } from './changelog-view';
 import type { AppendWaiters } from './waiters';
 
-/** Materializes a compacted topic keyed by record id into `view`. */
+/** Materializes a compacted topic keyed by record id into `view` (values parsed on read). */
 export function followChangelog<T>(
   kafka: KafkaClient,
   topic: string,
   view: ChangelogView<T>,
-  parse: (key: string, value: Buffer) => T,
   logger: Logger,
 ): Promise<Follower> {
   return followTopic(kafka, {
@@ -24,7 +23,7 @@ export function followChangelog<T>(
         // cannot contain control characters), e.g. the queue's input offset.
         if (key.charCodeAt(0) < 0x20) continue;
         if (m.value === null) view.delete(key);
-        else view.set(key, parse(key, m.value));
+        else view.setRaw(key, m.value);
       }
     },
   });

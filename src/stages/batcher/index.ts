@@ -92,14 +92,14 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     };
 
     const waiters = new AppendWaiters();
-    const deferred = new ChangelogView<DeferredEntry>();
-    const deadletter = new ChangelogView<DeadLetterEntry>();
+    const deferred = new ChangelogView<DeferredEntry>(parseDeferredEntry);
+    const deadletter = new ChangelogView<DeadLetterEntry>(parseDeadLetterEntry);
     const waitFeed = new LogWaiterFeed(kafka, topics.logkeys, waiters, logger);
     cleanup.push(() => waitFeed.close());
     followers.push(
       ...(await Promise.all([
-        followChangelog(kafka, topics.deferred, deferred, parseDeferredEntry, logger),
-        followChangelog(kafka, topics.deadletter, deadletter, parseDeadLetterEntry, logger),
+        followChangelog(kafka, topics.deferred, deferred, logger),
+        followChangelog(kafka, topics.deadletter, deadletter, logger),
       ])),
     );
 

@@ -41,4 +41,25 @@ describe('ChangelogView', () => {
     expect(v.page(1)).toEqual({ items: [3], next: 'b' });
     expect(v.page(1, 'b')).toEqual({ items: [4], next: null });
   });
+
+  it('parses raw values only when they are read, from a copy of the bytes', () => {
+    const parsed: string[] = [];
+    const v = new ChangelogView<{ key: string; n: number }>((key, bytes) => {
+      parsed.push(key);
+      return { key, n: Number(bytes.toString()) };
+    });
+    const fetched = Buffer.from('1|22|333');
+    v.setRaw('a', fetched.subarray(0, 1));
+    v.setRaw('b', fetched.subarray(2, 4));
+    v.setRaw('b', fetched.subarray(5, 8));
+    expect(parsed).toEqual([]);
+    fetched.fill(0x39); // the fetch buffer is reused: the view kept its own copies
+    expect(v.get('b')).toEqual({ key: 'b', n: 333 });
+    expect(v.page(10).items).toEqual([
+      { key: 'a', n: 1 },
+      { key: 'b', n: 333 },
+    ]);
+    expect(parsed).toEqual(['b', 'a', 'b']);
+    expect(() => new ChangelogView<number>().setRaw('x', Buffer.from('1'))).toThrow(/parse/);
+  });
 });
