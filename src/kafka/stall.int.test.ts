@@ -17,6 +17,7 @@ it('/readyz turns false with a reason while a stage is stuck with records waitin
     groupId: `${env.topics.ingest}.stall-test`,
     topic: env.topics.ingest,
     transactionalIdPrefix: `${env.topics.filtered}.stall-test`,
+    stage: 'test',
     logger: testLogger,
     stallMs: STALL_MS,
     process: async (batch) => {

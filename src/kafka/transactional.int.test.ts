@@ -1,4 +1,5 @@
 import { readAll, sleep, testEnvironment, testLogger } from '../../test/helpers/cluster';
+import { metrics } from '../metrics';
 import { BatchingProducer } from './producer';
 import { TransactionalStage } from './transactional';
 
@@ -11,6 +12,7 @@ function copyStage(env: Env, name: string, rebuilds: Map<string, number>, rebuil
     groupId: `${env.topics.ingest}.tx-test`,
     topic: env.topics.ingest,
     transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
+    stage: 'test',
     sessionTimeoutMs: 6000,
     logger: testLogger.child({ instance: name }),
     onAssign: async (p) => {
@@ -71,6 +73,16 @@ async function expectCopiedOnce(env: Env, sent: number) {
   expect(new Set(values).size).toBe(sent);
 }
 
+/** Transactions observed by chariots_transaction_seconds{stage="test"} so far. */
+async function transactionsCounted(): Promise<number> {
+  const h = await metrics().transactionSeconds.get();
+  return h.values
+    .filter(
+      (v) => v.metricName === 'chariots_transaction_seconds_count' && v.labels.stage === 'test',
+    )
+    .reduce((n, v) => n + v.value, 0);
+}
+
 const total = (rebuilds: Map<string, number>, name: string) =>
   [...rebuilds].filter(([k]) => k.startsWith(`${name}:`)).reduce((n, [, v]) => n + v, 0);
 
@@ -84,9 +96,12 @@ it('a rebalance rebuilds only the partitions that moved; the output stays exactl
     await input.producer.connect();
     await a.start();
     expect(await until(() => a.assigned.length === 8, 30000)).toBe(true);
+    const txBefore = await transactionsCounted();
     await input.send(80);
     await expectCopiedOnce(env, input.sent);
     expect(total(rebuilds, 'a')).toBe(8);
+    // Every committed transaction is timed (chariots_transaction_seconds{stage}).
+    expect(await transactionsCounted()).toBeGreaterThan(txBefore);
 
     await b.start();
     expect(await until(() => b.assigned.length > 0 && a.assigned.length < 8, 30000)).toBe(true);
@@ -184,6 +199,7 @@ it('the pack option rewrites the output of every transaction, batch and out-of-b
     groupId: `${env.topics.ingest}.tx-test`,
     topic: env.topics.ingest,
     transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
+    stage: 'test',
     sessionTimeoutMs: 6000,
     logger: testLogger,
     pack: (out) => [

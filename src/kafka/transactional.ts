@@ -1,6 +1,7 @@
 import type { Consumer, Producer, Transaction } from 'kafkajs';
 import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
+import { metrics } from '../metrics';
 import { TRANSACTIONAL_RETRY, type KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
 import { isFenced, preparePartition } from './partition-prepare';
@@ -23,6 +24,8 @@ export interface TransactionalStageOptions {
   topic: string;
   /** Transactional ids are `${prefix}-${partition}`: one per input partition (the fencing scheme). */
   transactionalIdPrefix: string;
+  /** The `stage` label of chariots_transaction_seconds. */
+  stage: string;
   logger: Logger;
   sessionTimeoutMs?: number;
   /**
@@ -382,6 +385,7 @@ export class TransactionalStage {
       }
       const messages = this.opts.pack ? this.opts.pack(out) : out;
       let tx: Transaction | undefined;
+      const started = performance.now();
       try {
         tx = await state.producer.transaction();
         for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
@@ -399,6 +403,10 @@ export class TransactionalStage {
           });
         }
         await tx.commit();
+        metrics().transactionSeconds.observe(
+          { stage: this.opts.stage },
+          (performance.now() - started) / 1000,
+        );
       } catch (e) {
         await tx?.abort().catch(() => undefined);
         if (isFenced(e)) {

@@ -22,6 +22,7 @@ export interface ChariotsMetrics {
   logHeadLid: Gauge<'stage'>;
   consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   appendLatency: Histogram<string>;
+  transactionSeconds: Histogram<'stage'>;
   produceErrors: Counter<string>;
   replicationLagRecords: Gauge<'dc' | 'peer'>;
   replicationLagSeconds: Gauge<'dc' | 'peer'>;
@@ -104,6 +105,13 @@ function create(): ChariotsMetrics {
       name: 'chariots_append_latency_seconds',
       help: 'From receivedAt (batcher) to the commit of the record into the log (sequencer)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    transactionSeconds: new Histogram({
+      name: 'chariots_transaction_seconds',
+      help: 'One consume-produce transaction of a stage, from its start to its commit',
+      labelNames: ['stage'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
     produceErrors: counter({

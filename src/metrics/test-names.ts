@@ -11,5 +11,6 @@ export const STAGE_METRICS = [
   'chariots_log_head_lid',
   'chariots_consumer_lag',
   'chariots_append_latency_seconds',
+  'chariots_transaction_seconds',
   'chariots_produce_errors_total',
 ] as const;

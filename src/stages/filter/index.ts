@@ -42,6 +42,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     });
 
   const stage = new TransactionalStage({
+    stage: 'filter',
     kafka: ctx.kafka,
     groupId: `${ctx.topics.ingest}.filter`,
     topic: ctx.topics.ingest,

@@ -76,6 +76,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   );
 
   stage = new TransactionalStage({
+    stage: 'queue',
     kafka: ctx.kafka,
     groupId: `${ctx.topics.filtered}.queue`,
     topic: ctx.topics.filtered,

@@ -44,6 +44,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const recent = tail.recent;
 
   const stage = new TransactionalStage({
+    stage: 'sequencer',
     kafka: ctx.kafka,
     groupId: `${ctx.topics.released}.sequencer`,
     topic: ctx.topics.released,
