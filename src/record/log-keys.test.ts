@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { PoisonMessageError } from '../errors';
+import { expectPoison } from '../../test/helpers/poison';
 import { hashTag } from './hash';
 import {
   decodeLogKeys,
@@ -24,16 +25,7 @@ const rec = (lid: number, over: Partial<LogRecord> = {}): LogRecord => ({
   ...over,
 });
 
-const poison = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PoisonMessageError);
-    expect((e as PoisonMessageError).code).toBe('CHARIOTS_ERR_POISON_MESSAGE');
-    return;
-  }
-  throw new Error('expected a PoisonMessageError');
-};
+const poison = expectPoison;
 
 const halvesOfDecimal = (d: string): [number, number] => {
   const n = BigInt(d);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { PoisonMessageError } from '../errors';
+import { expectPoison } from '../../test/helpers/poison';
 import { decodeIngest, encodeIngest } from './codec';
 import {
   chunkForPacks,
@@ -26,16 +27,7 @@ const rec = (i: number, tags: Record<string, string> = { i: String(i) }): Ingest
 const v1Bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.concat([Buffer.from('{'), b]));
 const anyBytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
 
-const poison = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PoisonMessageError);
-    expect((e as PoisonMessageError).code).toBe('CHARIOTS_ERR_POISON_MESSAGE');
-    return;
-  }
-  throw new Error('expected a PoisonMessageError');
-};
+const poison = expectPoison;
 
 describe('pack codec', () => {
   it('round-trips the encoded records, byte for byte and in order', () => {
