@@ -1,5 +1,6 @@
 /** The only door to Kafka: everything outside src/kafka/ imports from here, never kafkajs. */
-export { createKafkaClient, TRANSACTIONAL_RETRY, type KafkaClient } from './client';
+export { createKafkaClient, type KafkaClient } from './client';
+export { TRANSACTIONAL_RETRY } from './retry';
 export { BatchingProducer, type BatchingProducerOptions } from './producer';
 export {
   TransactionalStage,

@@ -1,7 +1,8 @@
 import type { Producer } from 'kafkajs';
 import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
-import { TRANSACTIONAL_RETRY, type KafkaClient } from './client';
+import type { KafkaClient } from './client';
+import { TRANSACTIONAL_RETRY } from './retry';
 import { groupByTopic } from './producer';
 import type { OutMessage } from './types';
 

@@ -238,3 +238,42 @@ it('the pack option rewrites the output of every transaction, batch and out-of-b
     await input.producer.close();
   }
 }, 120000);
+
+it('a batch with nothing to send commits its offset right after a commit, without a rebuild', async () => {
+  // Regression: kafkajs does not retry AddOffsetsToTxn on CONCURRENT_TRANSACTIONS, so an
+  // offset-only transaction (a batch of duplicates) begun right after the producer's previous
+  // commit failed and the partition was rebuilt from Kafka (retryConcurrentTransactions).
+  const env = await testEnvironment('tx-offsets-only');
+  const input = sender(env);
+  const rebuilds = new Map<string, number>();
+  let seen = 0;
+  const stage = new TransactionalStage({
+    kafka: env.kafka,
+    groupId: `${env.topics.ingest}.tx-test`,
+    topic: env.topics.ingest,
+    transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
+    stage: 'test',
+    sessionTimeoutMs: 6000,
+    logger: testLogger,
+    onAssign: async (p) => {
+      rebuilds.set(`a:${p}`, (rebuilds.get(`a:${p}`) ?? 0) + 1);
+    },
+    process: (batch) => {
+      seen += batch.messages.length;
+    },
+  });
+  try {
+    await input.producer.connect();
+    await stage.start();
+    expect(await until(() => stage.assigned.length === 8, 30000)).toBe(true);
+    // One message at a time to one partition: each its own batch, each transaction begun as
+    // soon as the previous one committed.
+    for (let i = 0; i < 40; i++) await input.send(1, 0);
+    expect(await until(() => seen >= 40, 30000)).toBe(true);
+    expect(seen).toBe(40);
+    expect(rebuilds.get('a:0')).toBe(1);
+  } finally {
+    await stage.close();
+    await input.producer.close();
+  }
+}, 120000);

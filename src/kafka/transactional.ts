@@ -2,8 +2,9 @@ import type { Consumer, Producer, Transaction } from 'kafkajs';
 import { BrokerUnavailableError, FencedError } from '../errors';
 import type { Logger } from '../logger';
 import { metrics } from '../metrics';
-import { TRANSACTIONAL_RETRY, type KafkaClient } from './client';
+import type { KafkaClient } from './client';
 import { chunkBySize, MAX_REQUEST_BYTES } from './chunk';
+import { retryConcurrentTransactions, TRANSACTIONAL_RETRY } from './retry';
 import { isFenced, preparePartition } from './partition-prepare';
 import { groupByTopic } from './producer';
 import { toInMessage } from './reader';
@@ -392,15 +393,18 @@ export class TransactionalStage {
           await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(chunk) });
         }
         if (inputOffset !== undefined) {
-          await tx.sendOffsets({
-            consumerGroupId: this.opts.groupId,
-            topics: [
-              {
-                topic: this.opts.topic,
-                partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }],
-              },
-            ],
-          });
+          const active = tx;
+          await retryConcurrentTransactions(() =>
+            active.sendOffsets({
+              consumerGroupId: this.opts.groupId,
+              topics: [
+                {
+                  topic: this.opts.topic,
+                  partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }],
+                },
+              ],
+            }),
+          );
         }
         await tx.commit();
         metrics().transactionSeconds.observe(
