@@ -1,7 +1,7 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
-import { withRetry } from './retry';
+import { withAdmin, withRetry } from './retry';
 import { TopicMismatchError, type TopicDeclaration } from './topics';
 
 export interface TopicApplyResult {
@@ -26,19 +26,7 @@ export async function missingTopics(
   names: readonly string[],
   logger: Logger,
 ): Promise<string[]> {
-  const existing = await withRetry(
-    'list topics',
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return new Set(await admin.listTopics());
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    logger,
-  );
+  const existing = new Set(await withAdmin(kafka, 'list topics', (a) => a.listTopics(), logger));
   return names.filter((n) => !existing.has(n));
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
-import { withRetry } from './retry';
+import { withAdmin } from './retry';
 import { awaitStable } from './stable';
 import type { InBatch, InMessage } from './types';
 
@@ -52,17 +52,10 @@ export interface Follower {
  * and therefore every partition. Used to rebuild state from changelogs and to tail the log.
  */
 export async function followTopic(kafka: KafkaClient, opts: FollowOptions): Promise<Follower> {
-  const offsets = await withRetry(
+  const offsets = await withAdmin(
+    kafka,
     `offsets of ${opts.topic}`,
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return await admin.fetchTopicOffsets(opts.topic);
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    (a) => a.fetchTopicOffsets(opts.topic),
     opts.logger,
   );
   const wanted = new Set(opts.partitions ?? offsets.map((o) => o.partition));

@@ -1,4 +1,6 @@
+import type { Admin } from 'kafkajs';
 import type { Logger } from '../logger';
+import type { KafkaClient } from './client';
 
 /**
  * Retries a metadata/admin call that can fail transiently: right after a topic is created
@@ -20,6 +22,33 @@ export async function withRetry<T>(
       await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
     }
   }
+}
+
+/**
+ * One admin call on a fresh admin client (connected, then disconnected whatever happens),
+ * retried like withRetry. `admin` makes the client when the default one will not do (e.g. the
+ * patched `readUncommitted` option of stable.ts).
+ */
+export function withAdmin<T>(
+  kafka: KafkaClient,
+  what: string,
+  call: (admin: Admin) => Promise<T>,
+  logger?: Logger,
+  admin: () => Admin = () => kafka.admin(),
+): Promise<T> {
+  return withRetry(
+    what,
+    async () => {
+      const a = admin();
+      await a.connect();
+      try {
+        return await call(a);
+      } finally {
+        await a.disconnect();
+      }
+    },
+    logger,
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
-import { withRetry } from './retry';
+import { withAdmin } from './retry';
 
 /** End offsets of a topic's partitions: `stable` (what read_committed readers can reach) and `high`. */
 async function endOffsets(
@@ -10,22 +10,14 @@ async function endOffsets(
   logger: Logger,
 ): Promise<Map<number, { stable: bigint; high: bigint }>> {
   const read = (readUncommitted: boolean) =>
-    withRetry(
+    withAdmin(
+      kafka,
       `offsets of ${topic}`,
-      async () => {
-        // `readUncommitted` on admin() comes from patches/kafkajs+2.2.4.patch (ListOffsets
-        // isolation level): without it, kafkajs can only tell the last stable offset.
-        const admin = (kafka.admin as (o: { readUncommitted: boolean }) => Admin)({
-          readUncommitted,
-        });
-        await admin.connect();
-        try {
-          return await admin.fetchTopicOffsets(topic);
-        } finally {
-          await admin.disconnect();
-        }
-      },
+      (a) => a.fetchTopicOffsets(topic),
       logger,
+      // `readUncommitted` on admin() comes from patches/kafkajs+2.2.4.patch (ListOffsets
+      // isolation level): without it, kafkajs can only tell the last stable offset.
+      () => (kafka.admin as (o: { readUncommitted: boolean }) => Admin)({ readUncommitted }),
     );
   const [stable, high] = await Promise.all([read(false), read(true)]);
   const out = new Map<number, { stable: bigint; high: bigint }>();

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { KafkaClient } from './client';
 import { followTopic } from './reader';
-import { withRetry } from './retry';
+import { withAdmin } from './retry';
 import { awaitStable } from './stable';
 import type { InMessage } from './types';
 
@@ -15,19 +15,13 @@ export async function partitionOffsets(
   partition: number,
   logger: Logger,
 ): Promise<{ low: string; high: string } | undefined> {
-  return withRetry(
+  const offsets = await withAdmin(
+    kafka,
     `offsets of ${topic}`,
-    async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === partition);
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    (a) => a.fetchTopicOffsets(topic),
     logger,
   );
+  return offsets.find((x) => x.partition === partition);
 }
 
 /**
