@@ -15,10 +15,11 @@ class Raw {
  */
 export class ChangelogView<T> {
   private readonly entries = new Map<string, T | Raw>();
-
-  constructor(private readonly parse?: (key: string, value: Buffer) => T) {}
   /** Sorted keys, rebuilt lazily after a change (listing is rare, changes are frequent). */
   private sorted: string[] | undefined;
+
+  /** `parse`: how setRaw's bytes become a T (only views fed by setRaw need one). */
+  constructor(private readonly parse?: (key: string, value: Buffer) => T) {}
 
   get size(): number {
     return this.entries.size;

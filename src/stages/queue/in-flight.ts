@@ -25,20 +25,16 @@ export class InFlight {
     return keys;
   }
 
-  /**
-   * The record reached the log: the log index answers for it from now on. Returns what it
-   * provided, or undefined if it was not ours.
-   */
-  remove(id: string): PrereqKey[] | undefined {
+  /** The record reached the log: the log index answers for it from now on (not ours: no-op). */
+  remove(id: string): void {
     const keys = this.byId.get(id);
-    if (!keys) return undefined;
+    if (!keys) return;
     this.byId.delete(id);
     for (const k of keys) {
       const n = (this.keys.get(k) ?? 1) - 1;
       if (n <= 0) this.keys.delete(k);
       else this.keys.set(k, n);
     }
-    return keys;
   }
 
   has(k: PrereqKey): boolean {
