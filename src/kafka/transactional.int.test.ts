@@ -1,12 +1,15 @@
 import { readAll, sleep, testEnvironment, testLogger } from '../../test/helpers/cluster';
 import { metrics } from '../metrics';
 import { BatchingProducer } from './producer';
-import { TransactionalStage } from './transactional';
+import { TransactionalStage, type TransactionalStageOptions } from './transactional';
 
 type Env = Awaited<ReturnType<typeof testEnvironment>>;
 
-/** A stage that copies `ingest` to `filtered` and counts the rebuilds of each partition. */
-function copyStage(env: Env, name: string, rebuilds: Map<string, number>, rebuildMs = 0) {
+/** A test stage reading `ingest` in the tests' group, writing under the tests' ids. */
+function testStage(
+  env: Env,
+  o: Pick<TransactionalStageOptions, 'process'> & Partial<TransactionalStageOptions>,
+) {
   return new TransactionalStage({
     kafka: env.kafka,
     groupId: `${env.topics.ingest}.tx-test`,
@@ -14,12 +17,25 @@ function copyStage(env: Env, name: string, rebuilds: Map<string, number>, rebuil
     transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
     stage: 'test',
     sessionTimeoutMs: 6000,
+    logger: testLogger,
+    ...o,
+  });
+}
+
+/** Counts the rebuilds (onAssign) of each partition of instance `name` into `rebuilds`. */
+const countRebuilds =
+  (name: string, rebuilds: Map<string, number>, rebuildMs = 0) =>
+  async (p: number) => {
+    const k = `${name}:${p}`;
+    rebuilds.set(k, (rebuilds.get(k) ?? 0) + 1);
+    if (rebuildMs > 0) await sleep(rebuildMs);
+  };
+
+/** A stage that copies `ingest` to `filtered` and counts the rebuilds of each partition. */
+function copyStage(env: Env, name: string, rebuilds: Map<string, number>, rebuildMs = 0) {
+  return testStage(env, {
     logger: testLogger.child({ instance: name }),
-    onAssign: async (p) => {
-      const k = `${name}:${p}`;
-      rebuilds.set(k, (rebuilds.get(k) ?? 0) + 1);
-      if (rebuildMs > 0) await sleep(rebuildMs);
-    },
+    onAssign: countRebuilds(name, rebuilds, rebuildMs),
     process: (batch, tx) => {
       for (const m of batch.messages)
         tx.send({ topic: env.topics.filtered, key: m.key, value: m.value });
@@ -194,14 +210,7 @@ it('the pack option rewrites the output of every transaction, batch and out-of-b
   const env = await testEnvironment('tx-pack');
   const input = sender(env);
   // Stands in for src/stages/packing.ts: one message per transaction, values joined.
-  const stage = new TransactionalStage({
-    kafka: env.kafka,
-    groupId: `${env.topics.ingest}.tx-test`,
-    topic: env.topics.ingest,
-    transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
-    stage: 'test',
-    sessionTimeoutMs: 6000,
-    logger: testLogger,
+  const stage = testStage(env, {
     pack: (out) => [
       {
         topic: env.topics.filtered,
@@ -247,17 +256,8 @@ it('a batch with nothing to send commits its offset right after a commit, withou
   const input = sender(env);
   const rebuilds = new Map<string, number>();
   let seen = 0;
-  const stage = new TransactionalStage({
-    kafka: env.kafka,
-    groupId: `${env.topics.ingest}.tx-test`,
-    topic: env.topics.ingest,
-    transactionalIdPrefix: `${env.topics.filtered}.tx-test`,
-    stage: 'test',
-    sessionTimeoutMs: 6000,
-    logger: testLogger,
-    onAssign: async (p) => {
-      rebuilds.set(`a:${p}`, (rebuilds.get(`a:${p}`) ?? 0) + 1);
-    },
+  const stage = testStage(env, {
+    onAssign: countRebuilds('a', rebuilds),
     process: (batch) => {
       seen += batch.messages.length;
     },
