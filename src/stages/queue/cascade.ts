@@ -47,8 +47,11 @@ export class ReleaseBatch {
       this.chosen.add(next.id);
       const provides = providedBeforeSequencing(next);
       this.provides.push(provides);
+      // Most of the time nothing is deferred: no waiter lookups (and their arrays) per key.
+      const anyWaiting = this.deferred.waitingKeys > 0;
       for (const k of provides) {
         this.provided.add(k);
+        if (!anyWaiting) continue;
         for (const w of this.deferred.waitersIn(k, this.partition)) {
           if (this.chosen.has(w.id)) continue;
           if (!w.ready((m) => this.satisfied(m))) continue;
