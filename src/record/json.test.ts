@@ -1,4 +1,5 @@
-import { isLosslessNumber } from 'lossless-json';
+import fc from 'fast-check';
+import { isLosslessNumber, parse as losslessParse } from 'lossless-json';
 import { ValidationError } from '../errors';
 import { isJsonObject, parseJson, parseJsonBytes } from './json';
 
@@ -73,5 +74,64 @@ describe('isJsonObject', () => {
     expect(isJsonObject([])).toBe(false);
     expect(isJsonObject(null)).toBe(false);
     expect(isJsonObject(parseJson('1'))).toBe(false);
+  });
+
+  it('gives exactly what lossless-json gives, for any JSON text or near-JSON text', () => {
+    const reference = (text: string): unknown => {
+      try {
+        return losslessParse(text, null, { onDuplicateKey: (i) => i.newValue });
+      } catch {
+        return 'ERROR';
+      }
+    };
+    const ours = (text: string): unknown => {
+      try {
+        return parseJson(text);
+      } catch {
+        return 'ERROR';
+      }
+    };
+    const number = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
+      fc.constantFrom(0, -0, 1e21, 9007199254740993n, 999999999999999, 1000000000000000),
+    );
+    const text = fc.oneof(
+      fc.json(),
+      // numbers spelled every way JSON allows (and some it does not), inside structures
+      fc
+        .array(
+          fc.tuple(
+            fc.oneof(
+              number.map((n) => String(n)),
+              fc.constantFrom('-0', '0', '-00', '00', '+1', '-', '1.', '.5'),
+            ),
+            fc.constantFrom('', '.0', 'e2', 'E-1', '0', ' '),
+          ),
+          { maxLength: 5 },
+        )
+        .map((ns) => `{"a":[${ns.map(([n, s]) => n + s).join(',')}],"b":{"__proto__":{"x":1}}}`),
+      // malformed: cut or spliced JSON
+      fc
+        .tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '01', '-', '}', '"'))
+        .map(([t, at, s]) => t.slice(0, at % (t.length + 1)) + s + t.slice(at % (t.length + 1))),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(ours(t)).toEqual(reference(t));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads a record with only small integers through the fast path, numbers still lossless', () => {
+    const v = parseJson('{"Id":"a","Host":0,"Seed":12,"Prehash":[-5,123456789012345]}') as Record<
+      string,
+      unknown
+    >;
+    expect(isLosslessNumber(v.Host)).toBe(true);
+    expect(String(v.Seed)).toBe('12');
+    expect((v.Prehash as unknown[]).map(String)).toEqual(['-5', '123456789012345']);
   });
 });

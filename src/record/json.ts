@@ -22,24 +22,86 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const POSITION = /at position (\d+)/;
 
-/** Max nesting depth of `[`/`{` outside strings, scanning until it exceeds `limit`. */
-function depthExceeds(text: string, limit: number): number | undefined {
+/** What `scan` found: every number a short plain integer, or some number needs lossless-json. */
+const PLAIN = -1;
+const NOT_PLAIN = -2;
+
+/**
+ * One pass over the text outside strings: the position where nesting exceeds `limit` (≥ 0),
+ * else whether every number token is a plain integer JSON.parse reads exactly: an optional
+ * minus and 1–15 digits, no leading zero, not "-0" (a double holds every such integer, and
+ * String() of it spells the token back). Anything else — fractions, exponents, 16+ digits
+ * (uint64 seeds), or not JSON at all — goes to lossless-json.
+ */
+function scan(text: string, limit: number): number {
   let depth = 0;
-  let inString = false;
+  let plain = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limit) return i;
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
+    } else if (plain && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+      const start = c === 0x2d ? i + 1 : i;
+      let end = start;
+      while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
+      const digits = end - start;
+      const first = text.charCodeAt(start);
+      plain =
+        digits >= 1 &&
+        digits <= 15 &&
+        allDigits(text, start, end) &&
+        (first !== 0x30 || (digits === 1 && c !== 0x2d));
+      i = end - 1;
     }
   }
-  return undefined;
+  return plain ? PLAIN : NOT_PLAIN;
+}
+
+function isNumberChar(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
+  );
+}
+
+function allDigits(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/**
+ * JSON.parse's tree with every number as the LosslessNumber lossless-json would give, in
+ * place. Only numbers are assigned: an own `__proto__` key (JSON.parse makes it a data
+ * property) holding an object is recursed into, never written through the setter.
+ */
+function withLosslessNumbers(v: unknown): unknown {
+  if (typeof v === 'number') return new LosslessNumber(String(v));
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'number') v[i] = new LosslessNumber(String(x));
+      else withLosslessNumbers(x);
+    }
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (typeof x === 'number') o[k] = new LosslessNumber(String(x));
+    else withLosslessNumbers(x);
+  }
+  return o;
 }
 
 function lastWins(info: { newValue: unknown }): unknown {
@@ -48,13 +110,26 @@ function lastWins(info: { newValue: unknown }): unknown {
 
 /** Parses JSON text losslessly; malformed input → ValidationError CHARIOTS_ERR_BAD_JSON. */
 export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
-  const tooDeepAt = depthExceeds(text, maxDepth);
-  if (tooDeepAt !== undefined) {
+  const scanned = scan(text, maxDepth);
+  if (scanned >= 0) {
+    const tooDeepAt = scanned;
     throw new ValidationError(
       'CHARIOTS_ERR_BAD_JSON',
       `invalid JSON: nesting deeper than ${maxDepth} levels at position ${tooDeepAt}`,
       { details: { position: tooDeepAt } },
     );
+  }
+  if (scanned === PLAIN) {
+    // JSON.parse is several times faster than lossless-json and, with only plain integers,
+    // gives the same tree (json.test.ts checks this against lossless-json). Malformed text
+    // falls through, so that errors keep lossless-json's messages and positions.
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      v = undefined;
+    }
+    if (v !== undefined) return withLosslessNumbers(v);
   }
   try {
     return parse(text, null, { onDuplicateKey: lastWins });

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { ValidationError } from '../errors';
 import { hashTag } from './hash';
 import { parseJson } from './json';
-import { normalizeRecord, type RecordForm } from './normalize';
+import { normalizeRecord, recordByteBound, recordByteSize, type RecordForm } from './normalize';
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from './types';
 
 const L = DEFAULT_RECORD_LIMITS;
@@ -167,6 +168,38 @@ describe('normalizeRecord errors, each with its code', () => {
     );
     expect(() => norm(body, 'http', { ...L, maxRecordBytes: 100 })).toThrow(
       `record is ${size} bytes`,
+    );
+  });
+
+  it('bounds the serialized size from above without serializing (any strings, any counts)', () => {
+    const str = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      // the longest spellings: \u0001 is 6 bytes for one unit
+      fc.string({ unit: fc.constantFrom('\u0001', '\ud800', '"', '\u20ac'), minLength: 40 }),
+    );
+    const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String);
+    const toid = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            id: str,
+            host: toid,
+            seed: u64,
+            prehash: fc.array(u64),
+            parent: fc.array(str),
+            prehost: toid,
+            pretoid: toid,
+            tags: fc.dictionary(str, str),
+          },
+          { requiredKeys: ['host', 'seed', 'prehash', 'parent', 'tags'] },
+        ),
+        (rec) => {
+          expect(recordByteBound(rec)).toBeGreaterThanOrEqual(recordByteSize(rec));
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 

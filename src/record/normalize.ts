@@ -191,6 +191,25 @@ export function recordByteSize(rec: RecordInput): number {
   return Buffer.byteLength(JSON.stringify(rec), 'utf8');
 }
 
+/**
+ * An upper bound of recordByteSize without building the JSON (that was ~0.6 µs a record, and
+ * the record is stringified once more when encoded): JSON spells a UTF-16 unit in at most 6
+ * bytes (`\u0001`), each string adds at most 4 of quotes, colon and comma, and the field
+ * names, brackets and the three integers (≤ 16 digits each) stay under 200.
+ */
+export function recordByteBound(rec: RecordInput): number {
+  let units = (rec.id?.length ?? 0) + rec.seed.length;
+  let strings = 2;
+  for (const h of rec.prehash) units += h.length;
+  for (const p of rec.parent) units += p.length;
+  strings += rec.prehash.length + rec.parent.length;
+  for (const k in rec.tags) {
+    units += k.length + rec.tags[k].length;
+    strings += 2;
+  }
+  return 6 * units + 4 * strings + 200;
+}
+
 /** Validates and normalizes one decoded record of the given input form (see above). */
 export function normalizeRecord(
   input: unknown,
@@ -207,7 +226,7 @@ export function normalizeRecord(
     );
   }
   const rec = buildRecord(form === 'tcp' ? fromGoFields(input) : fromSpecFields(input), limits);
-  const size = recordByteSize(rec);
+  const size = recordByteBound(rec) > limits.maxRecordBytes ? recordByteSize(rec) : 0;
   if (size > limits.maxRecordBytes) {
     throw new ValidationError(
       'CHARIOTS_ERR_RECORD_TOO_LARGE',
