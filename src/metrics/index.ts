@@ -180,9 +180,15 @@ export function recordLag(
 /** Observes `receivedAt → now` for each appended record (ISO timestamps; bad ones skipped). */
 export function observeAppendLatency(receivedAt: Iterable<string | undefined>, nowMs = Date.now()) {
   const h = metrics().appendLatency;
+  // Records of one request or batch share their receive time: parse each distinct one once.
+  let last: string | undefined;
+  let t = NaN;
   for (const r of receivedAt) {
     if (!r) continue;
-    const t = Date.parse(r);
+    if (r !== last) {
+      last = r;
+      t = Date.parse(r);
+    }
     if (Number.isFinite(t)) h.observe(Math.max(0, nowMs - t) / 1000);
   }
 }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { PoisonMessageError, ValidationError } from '../errors';
-import { decodeIngest, decodeLog, encodeIngest, encodeLog, toPublicJson } from './codec';
+import {
+  decodeIngest,
+  decodeLog,
+  encodeIngest,
+  encodeLog,
+  encodeLogText,
+  toPublicJson,
+} from './codec';
 import { parseExternalIngest, type ExternalIngestContext } from './external';
 import { DEFAULT_RECORD_LIMITS, type IngestRecord, type LogRecord } from './types';
 
@@ -50,6 +57,14 @@ describe('internal codec', () => {
 
   it('round-trips log records', () => {
     fc.assert(fc.property(logArb, (r) => expect(decodeLog(encodeLog(r))).toEqual(r)));
+  });
+
+  it('spells a log record as v 1 followed by its public JSON, with or without prehost/pretoid', () => {
+    fc.assert(
+      fc.property(logArb, (r) =>
+        expect(encodeLogText(r)).toBe(JSON.stringify({ v: 1, ...toPublicJson(r) })),
+      ),
+    );
   });
 
   it('writes the documented field order, uint64s as strings', () => {
