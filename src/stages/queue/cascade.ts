@@ -1,6 +1,15 @@
 import type { IngestRecord } from '../../record';
 import type { DeferredEntry, DeferredSet } from './deferred-set';
+import { DigestSet } from './digest-set';
+import { idDigest } from './id-digest';
+import { digestKey, KIND_ID, providedDigests } from './key-digest';
 import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
+
+/** Whether a key in digest form (kind, words; key-digest.ts) is satisfied. */
+export type SatisfiedDigest = (kind: number, w: Uint32Array) => boolean;
+
+/** Scratch for one key's words (single-threaded; each call finishes with it). */
+const w = new Uint32Array(4);
 
 /**
  * The records of one partition released within one transaction, in release order, with
@@ -13,23 +22,37 @@ export class ReleaseBatch {
   readonly records: IngestRecord[] = [];
   /** values[i]: records[i] as sent to `released`, the bytes it arrived or was deferred with. */
   readonly values: Buffer[] = [];
-  /** provides[i]: records[i]'s providedBeforeSequencing keys (hashed once, reused by InFlight). */
-  readonly provides: PrereqKey[][] = [];
+  /** provides[i]: records[i]'s keys in digest form (providedDigests; hashed once, reused by InFlight). */
+  readonly provides: Uint32Array[] = [];
   /** Deferred entries released by this batch (tombstone + removal on commit). */
   readonly woken: DeferredEntry[] = [];
   /** Woken entries only tombstoned because their record is already in the log (see isStale). */
   readonly stale: DeferredEntry[] = [];
-  private readonly provided = new Set<PrereqKey>();
+  /** What this batch's records provide, per key kind (tiny at first: one batch's worth). */
+  private readonly provided = [new DigestSet(16), new DigestSet(16), new DigestSet(8)];
   private readonly chosen = new Set<string>();
 
   constructor(
     readonly partition: number,
     private readonly deferred: DeferredSet,
-    private readonly satisfiedOutside: (k: PrereqKey) => boolean,
+    private readonly satisfiedOutside: SatisfiedDigest,
   ) {}
 
   satisfied(k: PrereqKey): boolean {
-    return this.provided.has(k) || this.satisfiedOutside(k);
+    const kind = digestKey(k, w);
+    return kind >= 0 && this.satisfiedDigest(kind, w);
+  }
+
+  /** satisfied(`p:${id}`) without building the key. */
+  satisfiedId(id: string): boolean {
+    idDigest(id, 0, w);
+    return this.satisfiedDigest(KIND_ID, w);
+  }
+
+  private satisfiedDigest(kind: number, key: Uint32Array): boolean {
+    return (
+      this.provided[kind].has(key[0], key[1], key[2], key[3]) || this.satisfiedOutside(kind, key)
+    );
   }
 
   /** Prerequisites of `r` not satisfied yet (for a new arrival). */
@@ -45,19 +68,25 @@ export class ReleaseBatch {
       this.records.push(next);
       this.values.push(bytes);
       this.chosen.add(next.id);
-      const provides = providedBeforeSequencing(next);
+      const provides = providedDigests(next);
       this.provides.push(provides);
-      // Most of the time nothing is deferred: no waiter lookups (and their arrays) per key.
-      const anyWaiting = this.deferred.waitingKeys > 0;
-      for (const k of provides) {
-        this.provided.add(k);
-        if (!anyWaiting) continue;
-        for (const w of this.deferred.waitersIn(k, this.partition)) {
-          if (this.chosen.has(w.id)) continue;
-          if (!w.ready((m) => this.satisfied(m))) continue;
-          this.chosen.add(w.id);
-          this.woken.push(w);
-          if (!this.isStale(w)) work.push(w.unpack());
+      for (let at = 0; at < provides.length; at += 5) {
+        this.provided[provides[at]].add(
+          provides[at + 1],
+          provides[at + 2],
+          provides[at + 3],
+          provides[at + 4],
+        );
+      }
+      // Most of the time nothing is deferred: no key strings, no waiter lookups.
+      if (this.deferred.waitingKeys === 0) continue;
+      for (const k of providedBeforeSequencing(next)) {
+        for (const waiter of this.deferred.waitersIn(k, this.partition)) {
+          if (this.chosen.has(waiter.id)) continue;
+          if (!waiter.ready((m) => this.satisfied(m))) continue;
+          this.chosen.add(waiter.id);
+          this.woken.push(waiter);
+          if (!this.isStale(waiter)) work.push(waiter.unpack());
         }
       }
     }
@@ -75,7 +104,8 @@ export class ReleaseBatch {
    * and a deferred entry never outlives it, so this cannot drop a different record.
    */
   private isStale(e: DeferredEntry): boolean {
-    if (!this.satisfiedOutside(`p:${e.id}`)) return false;
+    idDigest(e.id, 0, w);
+    if (!this.satisfiedOutside(KIND_ID, w)) return false;
     this.stale.push(e);
     return true;
   }

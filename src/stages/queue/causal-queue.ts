@@ -5,10 +5,14 @@ import { metrics } from '../../metrics';
 import { ReleaseBatch } from './cascade';
 import { DeferredEntry, DeferredSet } from './deferred-set';
 import { InFlight } from './in-flight';
+import { digestKey } from './key-digest';
 import { LogIndex } from './log-index';
-import { prerequisitesOf } from './prerequisites';
+import { prerequisitesOf, providedBeforeSequencing } from './prerequisites';
 import type { ChangelogRestore } from './restore';
 import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
+
+/** Scratch for one key's words (single-threaded; each call finishes with it). */
+const key = new Uint32Array(4);
 
 export interface CausalQueueTopics {
   released: string;
@@ -45,11 +49,16 @@ export class CausalQueue {
   }
 
   private batchFor(partition: number): ReleaseBatch {
-    return new ReleaseBatch(partition, this.deferred, (k) => this.satisfied(k));
+    return new ReleaseBatch(partition, this.deferred, (kind, w) => this.satisfiedDigest(kind, w));
   }
 
   private satisfied(k: string): boolean {
-    return this.index.has(k) || this.inFlight.has(k);
+    const kind = digestKey(k, key);
+    return kind >= 0 && this.satisfiedDigest(kind, key);
+  }
+
+  private satisfiedDigest(kind: number, w: Uint32Array): boolean {
+    return this.index.hasDigest(kind, w) || this.inFlight.hasDigest(kind, w);
   }
 
   /** Writes a ReleaseBatch into `tx` and adopts it on commit. */
@@ -80,7 +89,8 @@ export class CausalQueue {
       for (let i = 0; i < rb.records.length; i++) {
         const r = rb.records[i];
         if (this.index.hasId(r.id)) continue;
-        for (const k of this.inFlight.add(r, rb.provides[i])) {
+        if (!this.inFlight.add(rb.provides[i]) || this.deferred.waitingKeys === 0) continue;
+        for (const k of providedBeforeSequencing(r)) {
           for (const w of this.deferred.waitersOf(k)) {
             if (w.ready((m) => this.satisfied(m))) ready.push(w);
           }
@@ -113,7 +123,7 @@ export class CausalQueue {
         // A peer re-sent a record this log already holds (at-least-once replication).
         continue;
       }
-      if (rb.satisfied(`p:${record.id}`)) {
+      if (rb.satisfiedId(record.id)) {
         // Already in the log, released by this process, or earlier in this batch: a second
         // copy that got past the filter (its dedup state rebuilt after a failure). Ids are
         // unique within the dedup window, so it is the same record.

@@ -104,7 +104,7 @@ export class DigestSet {
  * Where a key's probe starts. Every word is mixed in (murmur3's finalizer): the (seed, tag
  * hash) keys have small seeds (high word 0) and FNV hashes whose low bits are the weak ones.
  */
-function slotOf(a: number, b: number, c: number, d: number): number {
+export function slotOf(a: number, b: number, c: number, d: number): number {
   let h = fmix(a);
   h = fmix(h ^ b);
   h = fmix(h ^ c);

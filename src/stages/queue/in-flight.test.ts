@@ -1,8 +1,18 @@
 import fc from 'fast-check';
-import type { IngestRecord } from '../../record';
 import { InFlight } from './in-flight';
+import { digestKey } from './key-digest';
 
-const rec = (id: string) => ({ id }) as IngestRecord;
+/** A record's provides in digest form: its own `p:<id>` first, then `keys`. */
+function provides(id: string, keys: string[]): Uint32Array {
+  const all = [`p:${id}`, ...keys];
+  const out = new Uint32Array(5 * all.length);
+  all.forEach((k, i) => {
+    const w = new Uint32Array(4);
+    out[5 * i] = digestKey(k, w);
+    out.set(w, 5 * i + 1);
+  });
+  return out;
+}
 
 /**
  * The reference: per key, how many releases not yet logged provide it (what InFlight kept
@@ -15,6 +25,7 @@ class CountingModel {
   readonly index = new Set<string>();
   add(id: string, keys: string[]): void {
     if (this.byId.has(id)) return;
+    keys = [`p:${id}`, ...keys];
     this.byId.set(id, keys);
     for (const k of keys) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
   }
@@ -24,14 +35,15 @@ class CountingModel {
       this.byId.delete(id);
       for (const k of mine) this.counts.set(k, (this.counts.get(k) ?? 1) - 1);
     }
-    for (const k of keys) this.index.add(k);
+    for (const k of [`p:${id}`, ...keys]) this.index.add(k);
   }
   inFlight(k: string): boolean {
     return (this.counts.get(k) ?? 0) > 0;
   }
 }
 
-const key = fc.constantFrom('h:1:7', 'h:1:8', 'h:2:7', 'p:a', 'p:b', 't:1:3', 't:2:3');
+const KEYS = ['h:1:7', 'h:1:8', 'h:2:7', 't:1:3', 't:2:3'];
+const key = fc.constantFrom(...KEYS);
 const id = fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6');
 const op = fc.oneof(
   fc.record({ kind: fc.constant('add' as const), id, keys: fc.array(key, { maxLength: 4 }) }),
@@ -51,7 +63,7 @@ describe('InFlight', () => {
             // A record's keys are what it provides whoever logs it: the same on add and log.
             const keys = provided.get(o.id) ?? o.keys;
             provided.set(o.id, keys);
-            f.add(rec(o.id), [...keys]);
+            f.add(provides(o.id, keys));
             m.add(o.id, keys);
           } else {
             const keys = provided.get(o.id) ?? o.keys;
@@ -59,7 +71,7 @@ describe('InFlight', () => {
             f.remove(o.id);
             m.log(o.id, keys);
           }
-          for (const k of ['h:1:7', 'h:1:8', 'h:2:7', 'p:a', 'p:b', 't:1:3', 't:2:3']) {
+          for (const k of [...KEYS, 'p:r1', 'p:r2', 'p:r3', 'p:r4', 'p:r5', 'p:r6']) {
             const inIndex = m.index.has(k);
             expect(inIndex || f.has(k)).toBe(inIndex || m.inFlight(k));
             if (!inIndex) expect(f.has(k)).toBe(m.inFlight(k));
@@ -71,25 +83,40 @@ describe('InFlight', () => {
     );
   });
 
-  test('add returns the keys it added, nothing for a record already in flight', () => {
+  test('add is false for a record already in flight, true again once it is logged', () => {
     const f = new InFlight();
-    expect(f.add(rec('a'), ['p:a', 'h:1:2'])).toEqual(['p:a', 'h:1:2']);
-    expect(f.add(rec('a'), ['p:a', 'h:1:2'])).toEqual([]);
+    expect(f.add(provides('a', ['h:1:2']))).toBe(true);
+    expect(f.add(provides('a', ['h:1:2']))).toBe(false);
+    expect(f.has('p:a')).toBe(true);
     f.remove('a');
     expect(f.has('p:a')).toBe(false);
-    expect(f.add(rec('a'), ['p:a'])).toEqual(['p:a']);
+    expect(f.add(provides('a', []))).toBe(true);
     expect(f.has('p:a')).toBe(true);
   });
 
-  test('keys of logged releases are swept: the map stays bounded however long it runs', () => {
+  test('logged releases are swept and live ones renumbered: bounded however long it runs', () => {
     const f = new InFlight();
     for (let i = 0; i < 100_000; i++) {
-      f.add(rec(`r${i}`), [`p:r${i}`, `h:${i % 7}:1`]);
+      f.add(provides(`r${i}`, [`h:${i % 7}:1`]));
       if (i >= 10) f.remove(`r${i - 10}`);
     }
     expect(f.size).toBe(10);
     expect(f.keyEntries).toBeLessThan(2 * 20 + 4096 + 2);
     expect(f.has('p:r99999')).toBe(true);
     expect(f.has('p:r5')).toBe(false);
+    expect(f.has('h:6:1')).toBe(true);
+  });
+
+  test('a release that never reaches the log keeps only itself: the rest is still swept', () => {
+    const f = new InFlight(0);
+    f.add(provides('stuck', ['h:9:9']));
+    for (let i = 0; i < 50_000; i++) {
+      f.add(provides(`r${i}`, []));
+      f.remove(`r${i}`);
+    }
+    expect(f.size).toBe(1);
+    expect(f.keyEntries).toBeLessThan(10);
+    expect(f.has('h:9:9')).toBe(true);
+    expect(f.has('p:stuck')).toBe(true);
   });
 });

@@ -1,12 +1,10 @@
-import type { IngestRecord } from '../../record';
-import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
+import { DigestMap } from './digest-map';
+import { idDigest } from './id-digest';
+import { digestKey, KIND_ID } from './key-digest';
+import type { PrereqKey } from './prerequisites';
 
-/** One release of a record by this process; `logged` once the log shows the record. */
-interface Release {
-  logged: boolean;
-  /** How many keys it added (repeats included). */
-  keys: number;
-}
+/** Scratch for one key's words (single-threaded; each call finishes with it). */
+const w = new Uint32Array(4);
 
 /**
  * Records this queue process released that the log does not show yet.
@@ -19,63 +17,102 @@ interface Release {
  * only slower.) This turns a chain from one log round trip per link into one transaction
  * per link (or one for a whole chain within a partition, see cascade.ts).
  *
- * Each key maps to the LATEST release that provides it, and a release reaching the log only
- * flips its flag: no per-key work when the log catches up (that was ~half of this class's
- * cost with per-key counts). has(k) may then answer false while an earlier release providing
- * k is still unlogged — but only when the latest provider is logged, i.e. when the log index
- * holds k. The queue asks `index.has(k) || inFlight.has(k)` (or asks InFlight only for keys
- * the index lacks), so every answer it gets is the same as with counts
- * (in-flight.test.ts checks this against a counting model). Keys of logged releases
- * are swept out in bulk once they outnumber the live ones.
+ * Layout (this runs for every key of every record, and the log may lag by many batches):
+ * each release gets a number; per key kind, a DigestMap (key-digest.ts) maps the key to the
+ * LATEST release that provides it; `state[release]` is -1 once the log shows the record.
+ * So the log catching up costs one lookup per record, not per key. has(k) may answer false
+ * while an earlier release providing k is unlogged — but only when the latest provider is
+ * logged, i.e. when the log index holds k. The queue asks `index OR in flight` (or in
+ * flight only for keys the index lacks), so every answer it gets is the one per-key counts
+ * gave (in-flight.test.ts checks this against such a model). Logged releases are swept out
+ * in bulk, and the live ones renumbered, once they outnumber the live ones.
  */
 export class InFlight {
-  private readonly keys = new Map<PrereqKey, Release>();
-  private readonly byId = new Map<string, Release>();
-  /** Keys added by releases not yet logged (with repeats): what a sweep would keep at most. */
+  private readonly tables = [new DigestMap(1024), new DigestMap(1024), new DigestMap(16)];
+  /** Per release number: -1 once logged, else how many keys it provides. */
+  private state = new Int32Array(1024);
+  private next = 0;
+  private live = 0;
   private liveKeys = 0;
 
-  /** `sweepSlack`: a sweep runs once the key map holds this many entries more than twice the live keys. */
+  /** `sweepSlack`: a sweep runs once dead entries exceed the live ones by this many. */
   constructor(private readonly sweepSlack = 4096) {}
 
   /**
-   * `provides`: r's providedBeforeSequencing keys when the caller has them already. Returns
-   * the keys added ([] when r is in flight already).
+   * Adds a released record by what it provides (key-digest.ts providedDigests: five words a
+   * key, the id first). False when the record is in flight already.
    */
-  add(r: IngestRecord, provides?: PrereqKey[]): PrereqKey[] {
-    if (this.byId.has(r.id)) return [];
-    const keys = provides ?? providedBeforeSequencing(r);
-    const rel: Release = { logged: false, keys: keys.length };
-    for (const k of keys) this.keys.set(k, rel);
-    this.byId.set(r.id, rel);
-    this.liveKeys += keys.length;
-    if (this.keys.size > 2 * this.liveKeys + this.sweepSlack) this.sweep();
-    return keys;
+  add(provides: Uint32Array): boolean {
+    const ids = this.tables[KIND_ID];
+    const seq = ids.get(provides[1], provides[2], provides[3], provides[4]);
+    if (seq >= 0 && this.state[seq] >= 0) return false;
+    const keys = provides.length / 5;
+    if (this.next === this.state.length) {
+      const grown = new Int32Array(this.state.length * 2);
+      grown.set(this.state);
+      this.state = grown;
+    }
+    const rel = this.next++;
+    this.state[rel] = keys;
+    this.live++;
+    this.liveKeys += keys;
+    for (let at = 0; at < provides.length; at += 5) {
+      this.tables[provides[at]].set(
+        provides[at + 1],
+        provides[at + 2],
+        provides[at + 3],
+        provides[at + 4],
+        rel,
+      );
+    }
+    if (
+      this.next > 2 * this.live + this.sweepSlack ||
+      this.keyEntries > 2 * this.liveKeys + this.sweepSlack
+    )
+      this.sweep();
+    return true;
   }
 
   /** The record reached the log: the log index answers for it from now on (not ours: no-op). */
   remove(id: string): void {
-    const rel = this.byId.get(id);
-    if (!rel) return;
-    this.byId.delete(id);
-    rel.logged = true;
-    this.liveKeys -= rel.keys;
+    idDigest(id, 0, w);
+    const rel = this.tables[KIND_ID].get(w[0], w[1], w[2], w[3]);
+    if (rel < 0 || this.state[rel] < 0) return;
+    this.liveKeys -= this.state[rel];
+    this.live--;
+    this.state[rel] = -1;
   }
 
   has(k: PrereqKey): boolean {
-    const rel = this.keys.get(k);
-    return rel !== undefined && !rel.logged;
+    const kind = digestKey(k, w);
+    return kind >= 0 && this.hasDigest(kind, w);
+  }
+
+  /** has() of a key in digest form (key-digest.ts). */
+  hasDigest(kind: number, key: Uint32Array): boolean {
+    const rel = this.tables[kind].get(key[0], key[1], key[2], key[3]);
+    return rel >= 0 && this.state[rel] >= 0;
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.live;
   }
 
-  /** Entries held in the key map (live and not yet swept), for tests. */
+  /** Entries held in the key tables (live and not yet swept). */
   get keyEntries(): number {
-    return this.keys.size;
+    return this.tables[0].size + this.tables[1].size + this.tables[2].size;
   }
 
+  /** Drops keys of logged releases and renumbers the live releases 0, 1, …. */
   private sweep(): void {
-    for (const [k, rel] of this.keys) if (rel.logged) this.keys.delete(k);
+    const remap = new Int32Array(this.next);
+    let n = 0;
+    for (let rel = 0; rel < this.next; rel++) remap[rel] = this.state[rel] >= 0 ? n++ : -1;
+    const state = new Int32Array(Math.max(1024, 2 * n));
+    for (let rel = 0; rel < this.next; rel++)
+      if (remap[rel] >= 0) state[remap[rel]] = this.state[rel];
+    for (const t of this.tables) t.retain((rel) => remap[rel]);
+    this.state = state;
+    this.next = n;
   }
 }

@@ -1,12 +1,13 @@
 import type { IngestRecord, LogKeys } from '../../record';
 import { halvesToDecimal } from '../../record/hash';
-import { uint64Halves } from '../../record/uint64';
 import { DigestSet } from './digest-set';
 import { idDigest } from './id-digest';
+import { digestKey, KIND_HASH, KIND_ID, KIND_TOID } from './key-digest';
 import { prerequisitesOf, type PrereqKey } from './prerequisites';
 
 /** One key's four words. The index runs on one thread and finishes with a key before the next. */
 const key = new Uint32Array(4);
+const TWO_32 = 4294967296;
 
 /**
  * What is in this datacenter's log, as far as prerequisites go: every record ever appended,
@@ -49,17 +50,19 @@ export class LogIndex {
   }
 
   has(k: PrereqKey): boolean {
-    if (k.charCodeAt(1) !== 58 /* ':' */) return false;
-    switch (k.charCodeAt(0)) {
-      case 104 /* h */:
-        return this.hashKey(k) && this.hashes.has(key[0], key[1], key[2], key[3]);
-      case 112 /* p */:
-        idDigest(k, 2, key);
-        return this.ids.has(key[0], key[1], key[2], key[3]);
-      case 116 /* t */: {
-        const [, host, toid] = k.split(':');
-        return this.hasToid(Number(host), Number(toid));
-      }
+    const kind = digestKey(k, key);
+    return kind >= 0 && this.hasDigest(kind, key);
+  }
+
+  /** has() of a key already in digest form (key-digest.ts). */
+  hasDigest(kind: number, w: Uint32Array): boolean {
+    switch (kind) {
+      case KIND_HASH:
+        return this.hashes.has(w[0], w[1], w[2], w[3]);
+      case KIND_ID:
+        return this.ids.has(w[0], w[1], w[2], w[3]);
+      case KIND_TOID:
+        return this.hasToid(w[0], w[1] * TWO_32 + w[2]);
       default:
         return false;
     }
@@ -101,14 +104,6 @@ export class LogIndex {
         fresh.push(`h:${seed}:${halvesToDecimal(h[i], h[i + 1])}`);
       }
     }
-  }
-
-  /** Parses `h:<seed>:<hash>` into `key`; false when it is not canonical. */
-  private hashKey(k: PrereqKey): boolean {
-    const colon = k.indexOf(':', 2);
-    return (
-      colon > 0 && uint64Halves(k, 2, colon, key, 0) && uint64Halves(k, colon + 1, k.length, key, 2)
-    );
   }
 
   private raise(r: LogKeys): void {
