@@ -1,7 +1,7 @@
 import type { IngestRecord } from '../../record';
 import type { DeferredEntry, DeferredSet } from './deferred-set';
-import { DigestSet } from './digest-set';
-import { idDigest } from './id-digest';
+import { DigestSet } from '../../digest/digest-set';
+import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_ID, providedDigests } from './key-digest';
 import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
 

@@ -1,5 +1,5 @@
-import { DigestMap } from './digest-map';
-import { idDigest } from './id-digest';
+import { DigestMap } from '../../digest/digest-map';
+import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_ID } from './key-digest';
 import type { PrereqKey } from './prerequisites';
 

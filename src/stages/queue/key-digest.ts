@@ -1,7 +1,7 @@
 import { hashTagHalves } from '../../record/hash';
 import type { IngestRecord } from '../../record';
 import { uint64Halves } from '../../record/uint64';
-import { idDigest } from './id-digest';
+import { idDigest } from '../../digest/id-digest';
 import type { PrereqKey } from './prerequisites';
 
 /**

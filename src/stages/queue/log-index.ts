@@ -1,7 +1,7 @@
 import type { IngestRecord, LogKeys } from '../../record';
 import { halvesToDecimal } from '../../record/hash';
-import { DigestSet } from './digest-set';
-import { idDigest } from './id-digest';
+import { DigestSet } from '../../digest/digest-set';
+import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_HASH, KIND_ID, KIND_TOID } from './key-digest';
 import { prerequisitesOf, type PrereqKey } from './prerequisites';
 

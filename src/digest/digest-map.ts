@@ -26,6 +26,11 @@ export class DigestMap {
     return this.count;
   }
 
+  /** What the table holds in memory. */
+  get bytes(): number {
+    return this.words.byteLength;
+  }
+
   /** The value stored under the key, or -1. */
   get(a: number, b: number, c: number, d: number): number {
     a >>>= 0;
