@@ -59,6 +59,21 @@ describe('internal codec', () => {
     fc.assert(fc.property(logArb, (r) => expect(decodeLog(encodeLog(r))).toEqual(r)));
   });
 
+  it('spells an ingest record in the documented field order, with or without origin and remote', () => {
+    fc.assert(
+      fc.property(ingestArb, fc.option(fc.integer({ min: 1 }), { nil: undefined }), (r0, toid) => {
+        const r: IngestRecord =
+          toid === undefined ? r0 : { ...r0, remote: { toid, clock: { 2: toid } } };
+        const { id, host, seed, prehash, parent, tags, receivedAt, remote } = r;
+        const origin = r.pretoid === undefined ? {} : { prehost: r.prehost, pretoid: r.pretoid };
+        const expected = { v: 1, id, host, seed, prehash, parent, ...origin, tags, receivedAt };
+        expect(encodeIngest(r).toString()).toBe(
+          JSON.stringify(remote ? { ...expected, remote } : expected),
+        );
+      }),
+    );
+  });
+
   it('spells a log record as v 1 followed by its public JSON, with or without prehost/pretoid', () => {
     fc.assert(
       fc.property(logArb, (r) =>

@@ -48,6 +48,10 @@ function origin(r: IngestRecord): { prehost?: number; pretoid?: number } {
  */
 export function encodeIngest(r: IngestRecord): Buffer {
   const { id, host, seed, prehash, parent, tags, receivedAt, remote } = r;
+  // The common shape as one literal: the spreads below were ~15 % of this function, which
+  // runs once per record the filter admits from raw JSON.
+  if (r.pretoid === undefined && !remote)
+    return Buffer.from(JSON.stringify({ v: 1, id, host, seed, prehash, parent, tags, receivedAt }));
   return Buffer.from(
     JSON.stringify({
       v: 1,
