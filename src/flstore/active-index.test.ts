@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { ActiveIndex, KINDS } from './active-index';
 import { keyHash } from './key-table';
-import type { RecordKeys } from './keys';
+import { recordKeys as keysOfRecord, type RecordKeys } from './keys';
+import type { LogRecord } from '../record';
 
 const key = fc.constantFrom('a', 'b', 'c', '18446744073709551615', '7');
 const recordKeys: fc.Arbitrary<RecordKeys> = fc.record({
@@ -45,6 +46,30 @@ describe('ActiveIndex', () => {
             }
         },
       ),
+    );
+  });
+
+  it('indexes a record by addRecord exactly as by add(recordKeys(record))', () => {
+    const text = fc.oneof(fc.constantFrom('a', 'b:c', 'a:b', 'c', ''), fc.string({ maxLength: 8 }));
+    const rec = fc.record({
+      id: fc.string({ minLength: 1, maxLength: 12 }),
+      seed: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+      tags: fc.dictionary(text, text, { maxKeys: 6 }),
+    });
+    fc.assert(
+      fc.property(fc.array(rec, { maxLength: 40 }), (recs) => {
+        const a = new ActiveIndex(1);
+        const b = new ActiveIndex(1);
+        for (const r of recs) {
+          a.add(keysOfRecord(r as unknown as LogRecord));
+          b.addRecord(r as unknown as LogRecord);
+        }
+        expect(b.count).toBe(a.count);
+        const sa = a.snapshot();
+        const sb = b.snapshot();
+        for (const kind of KINDS) expect([...sb[kind]]).toEqual([...sa[kind]]);
+      }),
+      { numRuns: 300 },
     );
   });
 });

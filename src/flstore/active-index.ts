@@ -1,5 +1,20 @@
-import { keyHash, KeyTable, relBitsFor, type KeyKind, type SegmentKeys } from './key-table';
+import { hashTagHalves } from '../record/hash';
+import type { LogRecord } from '../record';
+import {
+  keyHash,
+  keyHashInto,
+  keyHashOfUint64,
+  KeyTable,
+  relBitsFor,
+  type KeyKind,
+  type SegmentKeys,
+} from './key-table';
 import type { RecordKeys } from './keys';
+
+/** One key hash (hi, lo); single-threaded, each call finishes with it. */
+const h = new Uint32Array(2);
+/** A record's distinct tag hashes so far (hi, lo pairs), to skip repeats as recordKeys does. */
+let seenTags = new Float64Array(64);
 import { U32List } from './u32-list';
 
 export const KINDS: readonly KeyKind[] = ['ids', 'seeds', 'tags'];
@@ -35,8 +50,37 @@ export class ActiveIndex {
     for (const h of k.hashes) this.put('tags', h, rel);
   }
 
+  /**
+   * add(recordKeys(r)) without building RecordKeys: no decimal string per tag hash, no key
+   * hash array per key (active-index.test.ts checks both give the same index).
+   */
+  addRecord(r: LogRecord): void {
+    const rel = this.count++;
+    keyHashInto(r.id, h);
+    this.putHash('ids', h[0], h[1], rel);
+    keyHashInto(r.seed, h);
+    this.putHash('seeds', h[0], h[1], rel);
+    const tags = Object.keys(r.tags);
+    if (seenTags.length < 2 * tags.length) seenTags = new Float64Array(2 * tags.length);
+    let n = 0;
+    next: for (const k of tags) {
+      const [hi, lo] = hashTagHalves(k, r.tags[k]);
+      // `a` = "b:c" and `a:b` = "c" hash alike: one key, as in recordKeys' Set.
+      for (let i = 0; i < n; i += 2)
+        if (seenTags[i] === hi && seenTags[i + 1] === lo) continue next;
+      seenTags[n++] = hi;
+      seenTags[n++] = lo;
+      keyHashOfUint64(hi, lo, h);
+      this.putHash('tags', h[0], h[1], rel);
+    }
+  }
+
   private put(kind: KeyKind, key: string, rel: number): void {
-    const [hi, lo] = keyHash(key);
+    keyHashInto(key, h);
+    this.putHash(kind, h[0], h[1], rel);
+  }
+
+  private putHash(kind: KeyKind, hi: number, lo: number, rel: number): void {
     const t = this.triples[kind];
     t.push(hi);
     t.push(lo);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { KeyTable, keyHash, relBitsFor } from './key-table';
+import { halvesToDecimal } from '../record/hash';
+import { KeyTable, keyHash, keyHashOfUint64, relBitsFor } from './key-table';
 
 describe('KeyTable', () => {
   it('finds every position of a key from any start, ascending, without repeats', () => {
@@ -44,5 +45,20 @@ describe('KeyTable', () => {
     ]);
     expect(keyHash('k:v')).toEqual(keyHash('k:v'));
     expect(keyHash('k:v')).not.toEqual(keyHash('k:w'));
+  });
+
+  it('hashes a uint64 spelled in decimal the same as its string (keyHashOfUint64)', () => {
+    const word = fc.oneof(
+      fc.constantFrom(0, 1, 999999, 1000000, 0xffffffff),
+      fc.nat({ max: 0xffffffff }),
+    );
+    fc.assert(
+      fc.property(word, word, (hi, lo) => {
+        const out = new Uint32Array(2);
+        keyHashOfUint64(hi, lo, out);
+        expect([...out]).toEqual(keyHash(halvesToDecimal(hi, lo)));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

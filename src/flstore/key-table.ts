@@ -6,6 +6,14 @@ import type { RecordKeys } from './keys';
  * lookup re-checks the record it finds (cyrb53's mixing, kept to 64 bits).
  */
 export function keyHash(s: string): [number, number] {
+  keyHashInto(s, scratch);
+  return [scratch[0], scratch[1]];
+}
+
+const scratch = new Uint32Array(2);
+
+/** keyHash into out[0] (hi) and out[1] (lo), with no array per key (the maintainer's hot path). */
+export function keyHashInto(s: string, out: Uint32Array): void {
   let h1 = 0xdeadbeef ^ s.length;
   let h2 = 0x41c6ce57 ^ s.length;
   for (let i = 0; i < s.length; i++) {
@@ -13,9 +21,56 @@ export function keyHash(s: string): [number, number] {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
+  finish(h1, h2, out);
+}
+
+function finish(h1: number, h2: number, out: Uint32Array): void {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return [h2 >>> 0, h1 >>> 0];
+  out[0] = h2;
+  out[1] = h1;
+}
+
+const TWO_32 = 4294967296;
+/** Decimal digits of one uint64, least significant first (at most 20). */
+const digits = new Uint8Array(20);
+
+/**
+ * keyHash of the decimal spelling of the uint64 hi·2^32 + lo (a tag hash as record/hash.ts
+ * halvesToDecimal spells it), without building the string: the tag keys of every record the
+ * maintainer stores. Same arithmetic as halvesToDecimal: with hi = a·10^6 + b,
+ * x = (a·2^32 + ⌊y/10^6⌋)·10^6 + y mod 10^6, y = b·2^32 + lo, all below 2^53.
+ */
+export function keyHashOfUint64(hi: number, lo: number, out: Uint32Array): void {
+  const a = Math.floor(hi / 1e6);
+  const y = (hi - a * 1e6) * TWO_32 + lo;
+  const yq = Math.floor(y / 1e6);
+  let low6 = y - yq * 1e6;
+  let top = a * TWO_32 + yq;
+  let n = 0;
+  if (top === 0) {
+    do {
+      digits[n++] = low6 % 10;
+      low6 = Math.floor(low6 / 10);
+    } while (low6 > 0);
+  } else {
+    for (let i = 0; i < 6; i++) {
+      digits[n++] = low6 % 10;
+      low6 = Math.floor(low6 / 10);
+    }
+    while (top > 0) {
+      digits[n++] = top % 10;
+      top = Math.floor(top / 10);
+    }
+  }
+  let h1 = 0xdeadbeef ^ n;
+  let h2 = 0x41c6ce57 ^ n;
+  for (let i = n - 1; i >= 0; i--) {
+    const c = 48 + digits[i];
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  finish(h1, h2, out);
 }
 
 /** Bits needed for a record's position in a segment of `count` records (1..32). */

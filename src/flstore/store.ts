@@ -8,7 +8,6 @@ import { activePath, segmentPath, indexPath, syncDir, writeFileAtomic } from './
 import { encodeFrames, frameSize } from './frame';
 import { encodeIndexFile } from './index-file';
 import { keyHash, type KeyKind } from './key-table';
-import { recordKeys } from './keys';
 import { recoverSegments } from './recover';
 import { lockDir, type DirLock } from './lock';
 import { Segment } from './segment';
@@ -190,7 +189,7 @@ export class FlStore implements StoreReader {
     this.dirty = this.opts.fsync !== 'always';
     const lastOffset = entries[entries.length - 1].offset;
     seg.publish(starts, at, lastOffset);
-    for (const e of entries) this.activeIdx.add(recordKeys(e.record));
+    for (const e of entries) this.activeIdx.addRecord(e.record);
     this.last = entries[entries.length - 1].record.lid;
     this.lastOff = lastOffset;
   }
