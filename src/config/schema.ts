@@ -199,8 +199,9 @@ export const configSchema = z.object({
     .object({
       dedupWindowMs: int(
         24 * 3600 * 1000,
-        'How long an id is remembered for deduplication (ms)',
+        'How long an id is remembered for deduplication (ms; at most 30 days). Memory: ~40 bytes per id admitted within the window, per ingest partition',
         1000,
+        30 * 24 * 3600 * 1000,
       ),
     })
     .prefault({}),

@@ -65,4 +65,18 @@ describe('DedupWindow', () => {
     // within windowMs / 16 of the last rebuild: no second pass
     expect(w.expire(1_020_500)).toBe(0);
   });
+
+  test('the longest window the config allows (30 days) keeps exact times across rebuilds', () => {
+    const day = 24 * 3600_000;
+    const w = new DedupWindow(30 * day);
+    const t0 = 1_764_000_000_000;
+    for (let d = 0; d < 90; d++) {
+      w.add(`d${d}`, t0 + d * day);
+      w.expire(t0 + d * day);
+      const now = t0 + d * day;
+      expect(w.has(`d${d}`, now)).toBe(true);
+      if (d >= 29) expect(w.has(`d${d - 29}`, now)).toBe(true);
+      if (d >= 30) expect(w.has(`d${d - 30}`, now)).toBe(false);
+    }
+  });
 });
