@@ -6,6 +6,7 @@ import {
   encodeIngest,
   encodeLog,
   encodeLogText,
+  isV1,
   toPublicJson,
 } from './codec';
 import { parseExternalIngest, type ExternalIngestContext } from './external';
@@ -57,6 +58,12 @@ describe('internal codec', () => {
 
   it('round-trips log records', () => {
     fc.assert(fc.property(logArb, (r) => expect(decodeLog(encodeLog(r))).toEqual(r)));
+  });
+
+  it('tells a Chariots v1 value by its first bytes', () => {
+    expect(isV1(encodeIngest(fc.sample(ingestArb, 1)[0]))).toBe(true);
+    for (const other of ['', '{"v":1', '{"v":2,"id":"a"}', '{"id":"a","v":1,', ' {"v":1,'])
+      expect(isV1(Buffer.from(other))).toBe(false);
   });
 
   it('spells an ingest record in the documented field order, with or without origin and remote', () => {

@@ -17,7 +17,10 @@ const V1_PREFIX = Buffer.from('{"v":1,');
 
 /** True when `buf` claims to be a Chariots-written value (decodeIngest/decodeLog check the rest). */
 export function isV1(buf: Buffer): boolean {
-  return buf.subarray(0, V1_PREFIX.length).equals(V1_PREFIX);
+  // A byte loop: subarray + equals (a view object and a native call) was ~3 % of the filter.
+  if (buf.length < V1_PREFIX.length) return false;
+  for (let i = 0; i < V1_PREFIX.length; i++) if (buf[i] !== V1_PREFIX[i]) return false;
+  return true;
 }
 
 /** Same object shape as the encoders below produce, for toPublicJson and the SDK. */

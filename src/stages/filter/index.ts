@@ -32,14 +32,18 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
   const windowMs = ctx.config.filter.dedupWindowMs;
   const windows = new Map<number, DedupWindow>();
 
+  // The external context (a Date and a closure) only for raw application JSON: a batcher's v1
+  // record needs none.
   const decode = (m: InMessage): IngestRecord =>
-    decodeIngest(m.value as Buffer, {
-      limits: ctx.config.record,
-      now: new Date(Number(m.timestamp)),
-      // Deterministic, so that reprocessing the same message after a crash gives the same id.
-      newId: () => `${ctx.topics.ingest}-${m.partition}-${m.offset}`,
-      localDcId: dcId,
-    });
+    isV1(m.value as Buffer)
+      ? decodeIngest(m.value as Buffer)
+      : decodeIngest(m.value as Buffer, {
+          limits: ctx.config.record,
+          now: new Date(Number(m.timestamp)),
+          // Deterministic, so that reprocessing the same message after a crash gives the same id.
+          newId: () => `${ctx.topics.ingest}-${m.partition}-${m.offset}`,
+          localDcId: dcId,
+        });
 
   const stage = new TransactionalStage({
     stage: 'filter',
