@@ -109,18 +109,16 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
       );
       const lastOffset = batch.messages[batch.messages.length - 1].offset;
       out.forEach(({ record, clock }, i) => {
+        const headers: Record<string, string> = { lid: String(record.lid), vc: clock };
+        // The last record of a transaction says which released offset it covers: on
+        // takeover that wins over a committed group offset that lags (see transactional.ts).
+        if (i === out.length - 1) headers[RELEASED_OFFSET_HEADER] = lastOffset;
         tx.send({
           topic: ctx.topics.log,
           partition: 0,
           key: record.id,
           value: encodeLogText(record),
-          headers: {
-            lid: String(record.lid),
-            vc: clock,
-            // The last record of a transaction says which released offset it covers: on
-            // takeover that wins over a committed group offset that lags (see transactional.ts).
-            ...(i === out.length - 1 ? { [RELEASED_OFFSET_HEADER]: lastOffset } : {}),
-          },
+          headers,
         });
       });
       // What these records provide to the queues' log index, in the same transaction
