@@ -110,6 +110,19 @@ describe('FNV-1a 64', () => {
         expect(fnv1a64Halves(v)).toEqual(halves(reference(v)));
       }),
     );
+    // ASCII keys and values take their own path (char codes are the bytes): control
+    // characters, DEL (0x7f) and the first non-ASCII code unit (0x80) at any position.
+    const ascii = fc.string({ unit: 'binary-ascii', maxLength: 40 });
+    const nearAscii = fc.string({
+      unit: fc.constantFrom('a', ':', '\u0000', '\u007f', '\u0080', '\u00ff', 'z'),
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(fc.oneof(ascii, nearAscii), fc.oneof(ascii, nearAscii), (k, v) => {
+        expect(hashTagHalves(k, v)).toEqual(halves(reference(`${k}:${v}`)));
+      }),
+      { numRuns: 2000 },
+    );
     // Unpaired surrogates at the join: each becomes U+FFFD alone, as in the joined string.
     expect(hashTagHalves('a\ud800', '\udc00b')).toEqual(halves(fnv1a64('a\ud800:\udc00b')));
     expect(hashTagHalves('', '')).toEqual(halves(reference(':')));
