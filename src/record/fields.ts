@@ -134,31 +134,16 @@ export function readTags(
   }
   for (const key of keys) {
     const v = value[key];
-    const name = `${field}[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
-    if (typeof v !== 'string')
-      refuse('CHARIOTS_ERR_BAD_TAGS', name, `value must be a string; got ${showValue(v)}`, v);
-    if (key.length === 0) refuse('CHARIOTS_ERR_BAD_TAGS', name, 'tag key must not be empty');
-    if (key.length > limits.maxKeyLength) {
-      refuse(
-        'CHARIOTS_ERR_BAD_TAGS',
-        name,
-        `tag key is ${key.length} characters long; the limit is ${limits.maxKeyLength}`,
-      );
-    }
-    if (v.length > limits.maxValueLength) {
-      refuse(
-        'CHARIOTS_ERR_BAD_TAGS',
-        name,
-        `value is ${v.length} characters long; the limit is ${limits.maxValueLength}`,
-      );
-    }
-    if (!isWellFormed(key) || !isWellFormed(v)) {
-      refuse(
-        'CHARIOTS_ERR_BAD_TAGS',
-        name,
-        'tag key and value must be well-formed Unicode (no unpaired surrogates)',
-      );
-    }
+    // Checked first, the field's name spelled only for a refusal (it was a JSON.stringify
+    // per tag of every record).
+    const ok =
+      typeof v === 'string' &&
+      key.length > 0 &&
+      key.length <= limits.maxKeyLength &&
+      v.length <= limits.maxValueLength &&
+      isWellFormed(key) &&
+      isWellFormed(v);
+    if (!ok) refuseTag(field, key, v, limits);
     if (key === '__proto__') {
       Object.defineProperty(tags, key, {
         value: v,
@@ -171,4 +156,34 @@ export function readTags(
     }
   }
   return tags;
+}
+
+/** Refuses a tag that failed readTags' checks, naming the first rule it breaks. */
+function refuseTag(field: string, key: string, v: unknown, limits: RecordLimits): never {
+  const name = `${field}[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
+  if (typeof v !== 'string')
+    refuse('CHARIOTS_ERR_BAD_TAGS', name, `value must be a string; got ${showValue(v)}`, v);
+  if (key.length === 0) refuse('CHARIOTS_ERR_BAD_TAGS', name, 'tag key must not be empty');
+  if (key.length > limits.maxKeyLength) {
+    refuse(
+      'CHARIOTS_ERR_BAD_TAGS',
+      name,
+      `tag key is ${key.length} characters long; the limit is ${limits.maxKeyLength}`,
+    );
+  }
+  if (v.length > limits.maxValueLength) {
+    refuse(
+      'CHARIOTS_ERR_BAD_TAGS',
+      name,
+      `value is ${v.length} characters long; the limit is ${limits.maxValueLength}`,
+    );
+  }
+  if (!isWellFormed(key) || !isWellFormed(v)) {
+    refuse(
+      'CHARIOTS_ERR_BAD_TAGS',
+      name,
+      'tag key and value must be well-formed Unicode (no unpaired surrogates)',
+    );
+  }
+  throw new Error('unreachable: refuseTag called for a valid tag');
 }

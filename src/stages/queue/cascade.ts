@@ -28,15 +28,20 @@ export class ReleaseBatch {
   readonly woken: DeferredEntry[] = [];
   /** Woken entries only tombstoned because their record is already in the log (see isStale). */
   readonly stale: DeferredEntry[] = [];
-  /** What this batch's records provide, per key kind (tiny at first: one batch's worth). */
-  private readonly provided = [new DigestSet(16), new DigestSet(16), new DigestSet(8)];
+  /** What this batch's records provide, per key kind. */
+  private readonly provided: DigestSet[];
   private readonly chosen = new Set<string>();
 
+  /** `expected`: how many records the batch will likely release (sizes the key tables). */
   constructor(
     readonly partition: number,
     private readonly deferred: DeferredSet,
     private readonly satisfiedOutside: SatisfiedDigest,
-  ) {}
+    expected = 8,
+  ) {
+    // Sized up front: growing from a few slots rehashed every key ~8 times per batch.
+    this.provided = [new DigestSet(2 * expected), new DigestSet(8 * expected), new DigestSet(8)];
+  }
 
   satisfied(k: PrereqKey): boolean {
     const kind = digestKey(k, w);

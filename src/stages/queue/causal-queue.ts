@@ -48,8 +48,13 @@ export class CausalQueue {
     return { topic: this.topics.deferred, partition: e.partition, key: e.id, value: null };
   }
 
-  private batchFor(partition: number): ReleaseBatch {
-    return new ReleaseBatch(partition, this.deferred, (kind, w) => this.satisfiedDigest(kind, w));
+  private batchFor(partition: number, expected?: number): ReleaseBatch {
+    return new ReleaseBatch(
+      partition,
+      this.deferred,
+      (kind, w) => this.satisfiedDigest(kind, w),
+      expected,
+    );
   }
 
   private satisfied(k: string): boolean {
@@ -103,7 +108,7 @@ export class CausalQueue {
   /** One input batch of `filtered` partition P. */
   processBatch(batch: InBatch, tx: TxContext): void {
     const now = Date.now();
-    const rb = this.batchFor(batch.partition);
+    const rb = this.batchFor(batch.partition, batch.messages.length);
     const toDefer: Array<{ record: IngestRecord; value: Buffer; deadline: number | null }> = [];
     const repeated: string[] = [];
     for (const m of batch.messages) {
