@@ -93,8 +93,12 @@ export function unpackBatch(batch: InBatch, logger: Logger): InBatch {
         'undecodable pack skipped',
       );
     }
-    if (values.length === 0) messages.push({ ...m, value: null });
-    for (const value of values) messages.push({ ...m, value });
+    // Literals rather than `{ ...m, value }`: one message per record of every pack.
+    const { topic, partition, offset, key, timestamp, headers } = m;
+    if (values.length === 0)
+      messages.push({ topic, partition, offset, key, value: null, timestamp, headers });
+    for (const value of values)
+      messages.push({ topic, partition, offset, key, value, timestamp, headers });
   }
   return { ...batch, messages };
 }
