@@ -219,7 +219,7 @@ export const configSchema = z.object({
     .object({
       dedupRecords: int(
         200000,
-        'How many of the newest log records the sequencer remembers by id: a record whose id is among them is not appended again (a second copy from upstream after a failover). Every instance, standby too, follows the log to keep them; a process reads that many records when it starts (records)',
+        'How many of the newest log records the sequencer remembers by id, at least (it keeps up to twice as many: two generations of id digest tables, 8 MiB each at the default): a record whose id is among them is not appended again (a second copy from upstream after a failover). Every instance, standby too, follows the log to keep them; a process reads that many records when it starts (records)',
         0,
       ),
     })
