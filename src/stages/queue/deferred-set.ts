@@ -2,6 +2,7 @@ import { decodeIngest, type IngestRecord } from '../../record';
 import type { PrereqKey } from './prerequisites';
 
 const NONE: readonly PrereqKey[] = Object.freeze([]);
+const NONE_WAITING: readonly DeferredEntry[] = Object.freeze([]);
 
 /**
  * One deferred record, kept small: 100 000 of them must cost well under 150 MB (issue 8).
@@ -125,7 +126,7 @@ export class DeferredSet {
   }
 
   /** Marks `key` satisfied; returns every entry that waited for it (callers check `ready`). */
-  satisfy(key: PrereqKey): DeferredEntry[] {
+  satisfy(key: PrereqKey): readonly DeferredEntry[] {
     const touched = this.waitersOf(key);
     this.waiting.delete(key);
     for (const e of touched) e.drop(key);
@@ -133,15 +134,17 @@ export class DeferredSet {
   }
 
   /** Every entry that waits for `key`. */
-  waitersOf(key: PrereqKey): DeferredEntry[] {
+  waitersOf(key: PrereqKey): readonly DeferredEntry[] {
     const w = this.waiting.get(key);
-    if (w === undefined) return [];
+    // Most keys a release provides have no waiter: no array for those (two per key before).
+    if (w === undefined) return NONE_WAITING;
     return w instanceof Set ? [...w] : [w];
   }
 
   /** The entries of `partition` that wait for `key` (others are left alone). */
-  waitersIn(key: PrereqKey, partition: number): DeferredEntry[] {
-    return this.waitersOf(key).filter((e) => e.partition === partition);
+  waitersIn(key: PrereqKey, partition: number): readonly DeferredEntry[] {
+    const all = this.waitersOf(key);
+    return all.length === 0 ? all : all.filter((e) => e.partition === partition);
   }
 
   /** Entries whose deadline passed, oldest first. */
