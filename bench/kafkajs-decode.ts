@@ -13,6 +13,7 @@
  *   does.
  */
 import { join } from 'node:path';
+import { PatchComparison } from './patch-compare';
 
 // KAFKAJS_ORIGINAL=<a kafkajs/src> compares with another copy, e.g. main's node_modules.
 const ORIGINAL =
@@ -129,52 +130,7 @@ async function fetchResponseOf(n: number): Promise<Buffer> {
     .writeBytes(records).buffer;
 }
 
-/** ms per call of `f`, over enough calls to take ~50 ms. */
-async function timeOf(f: () => unknown): Promise<number> {
-  let calls = 1;
-  for (;;) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) await f();
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (ms >= 50) return ms / calls;
-    calls *= 2;
-  }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Median ms per call of each implementation's `f`, alternating which goes first. */
-async function compare(f: (i: Impl) => () => unknown): Promise<[number, number]> {
-  const original = f(impls.original);
-  const patched = f(impls.patched);
-  await timeOf(original); // warm-up
-  await timeOf(patched);
-  const o: number[] = [];
-  const p: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2) {
-      o.push(await timeOf(original));
-      p.push(await timeOf(patched));
-    } else {
-      p.push(await timeOf(patched));
-      o.push(await timeOf(original));
-    }
-  }
-  return [median(o), median(p)];
-}
-
-const rows: string[][] = [['what', 'n', 'original', 'patched', 'speed-up']];
-const row = (what: string, n: number, [o, p]: [number, number], per: number) =>
-  rows.push([
-    what,
-    String(n),
-    (o / per).toFixed(3),
-    (p / per).toFixed(3),
-    `${(o / p).toFixed(1)}×`,
-  ]);
+const cmp = new PatchComparison(impls, ROUNDS);
 
 async function main() {
   process.stdout.write(`node ${process.version}, ${ROUNDS} rounds, original: ${ORIGINAL}\n`);
@@ -187,7 +143,7 @@ async function main() {
         const { records } = await i.decodeBatch(new i.Decoder(batch));
         if (records.length !== n) throw new Error(`decoded ${records.length} of ${n}`);
       };
-      row(`recordBatch ${kind}`, n, await compare(decode), n / 1000);
+      await cmp.row(`recordBatch ${kind}`, n, decode, n / 1000);
     }
   }
   for (const n of SIZES) {
@@ -199,13 +155,10 @@ async function main() {
       const batch = new i.Batch('log', String(FIRST_OFFSET), partitionData);
       if (batch.messages.length !== n) throw new Error(`fetched ${batch.messages.length}`);
     };
-    row('fetch v11 + Batch', n, await compare(fetch), n / 1000);
+    await cmp.row('fetch v11 + Batch', n, fetch, n / 1000);
   }
 
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows)
-    process.stdout.write(`${r.map((cell, c) => cell.padStart(widths[c])).join('  ')}\n`);
-  process.stdout.write('ms per 1 000 records, medians\n');
+  cmp.print('ms per 1 000 records, medians');
 }
 
 void main();

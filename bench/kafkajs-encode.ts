@@ -11,6 +11,7 @@
  * and the CRC-32C of a 1 MB buffer in ms.
  */
 import { join } from 'node:path';
+import { PatchComparison } from './patch-compare';
 
 // KAFKAJS_ORIGINAL=<a kafkajs/src> compares with another copy, e.g. main's node_modules.
 const ORIGINAL =
@@ -57,59 +58,14 @@ const produceArgs = (messages: Message[]) => ({
   topicData: [{ topic: 'log', partitions: [{ partition: 0, messages }] }],
 });
 
-/** ms per call of `f`, over enough calls to take ~50 ms. */
-async function timeOf(f: () => unknown): Promise<number> {
-  let calls = 1;
-  for (;;) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) await f();
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (ms >= 50) return ms / calls;
-    calls *= 2;
-  }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Median ms per call of each implementation's `f`, alternating which goes first. */
-async function compare(f: (i: Impl) => () => unknown): Promise<[number, number]> {
-  const original = f(impls.original);
-  const patched = f(impls.patched);
-  await timeOf(original); // warm-up
-  await timeOf(patched);
-  const o: number[] = [];
-  const p: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2) {
-      o.push(await timeOf(original));
-      p.push(await timeOf(patched));
-    } else {
-      p.push(await timeOf(patched));
-      o.push(await timeOf(original));
-    }
-  }
-  return [median(o), median(p)];
-}
-
-const rows: string[][] = [['what', 'n', 'original', 'patched', 'speed-up']];
-const row = (what: string, n: number | string, [o, p]: [number, number], per: number) =>
-  rows.push([
-    what,
-    String(n),
-    (o / per).toFixed(3),
-    (p / per).toFixed(3),
-    `${(o / p).toFixed(1)}×`,
-  ]);
+const cmp = new PatchComparison(impls, ROUNDS);
 
 async function main() {
   process.stdout.write(`node ${process.version}, ${ROUNDS} rounds, original: ${ORIGINAL}\n`);
   for (const kind of ['plain', 'chariots'] as const) {
     for (const n of SIZES) {
       const args = produceArgs(messagesOf(kind, n));
-      row(`encode ${kind}`, n, await compare((i) => () => i.produce(args).encode()), n / 1000);
+      await cmp.row(`encode ${kind}`, n, (i) => () => i.produce(args).encode(), n / 1000);
     }
   }
   for (const n of SIZES) {
@@ -119,15 +75,12 @@ async function main() {
       messages: messagesOf('plain', n),
       partitioner: () => 0,
     };
-    row('groupMessagesPerPartition', n, await compare((i) => () => i.group(input)), n / 1000);
+    await cmp.row('groupMessagesPerPartition', n, (i) => () => i.group(input), n / 1000);
   }
   const mb = Buffer.alloc(1 << 20, 'chariots');
-  row('crc32C (ms per MB)', '1 MB', await compare((i) => () => i.crc(mb)), 1);
+  await cmp.row('crc32C (ms per MB)', '1 MB', (i) => () => i.crc(mb), 1);
 
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows)
-    process.stdout.write(`${r.map((cell, c) => cell.padStart(widths[c])).join('  ')}\n`);
-  process.stdout.write('ms per 1 000 messages (crc32C: ms per MB), medians\n');
+  cmp.print('ms per 1 000 messages (crc32C: ms per MB), medians');
 }
 
 void main();
