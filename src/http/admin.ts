@@ -13,8 +13,7 @@ import {
 import type { Logger } from '../logger';
 import type { StageName } from '../stages/types';
 import { addReplicationLagSource } from '../metrics';
-import { ReplicationLagView, type ReplicationPeerLag } from '../stages/sender/lag-view';
-import { parsePeer } from '../stages/sender/peers';
+import { parsePeer, ReplicationLagView, type ReplicationPeerLag } from '../replication';
 import { clientLimits, createApp } from './app';
 import { authFromConfig } from './auth';
 

@@ -28,7 +28,7 @@ export interface ChariotsMetrics {
   replicationLagSeconds: Gauge<'dc' | 'peer'>;
 }
 
-/** One datacenter's lag toward one peer (see src/stages/sender/lag-view.ts). */
+/** One datacenter's lag toward one peer (see src/replication/lag-view.ts). */
 export interface ReplicationLagSample {
   dc: number;
   peer: number;

@@ -10,7 +10,7 @@ import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 import { buildProgram } from '../../src/cli';
 import { loadConfig, topicPrefix } from '../../src/config/load';
-import { parsePeer } from '../../src/stages/sender/peers';
+import { parsePeer } from '../../src/replication';
 import { STAGE_NAMES } from '../../src/stages/types';
 
 const root = join(__dirname, '..', '..');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createKafkaClient, readToEnd, topicNames } from '../../kafka';
 import { rootLogger } from '../../logger';
 import { decodeLog, type LogRecord } from '../../record';
-import { parsePeer } from '../../stages/sender/peers';
+import { parsePeer } from '../../replication';
 import { summaryLine, verifyLogs } from '../../verify/causal-check';
 import { addConfigFlags, configFromFlags } from '../config-flags';
 

@@ -6,8 +6,7 @@ import {
 } from '../../kafka';
 import { decodeLog, encodeIngest, type IngestRecord } from '../../record';
 import type { StageContext, StageHandle } from '../types';
-import { parsePeer, type Peer } from './peers';
-import { encodeProgress, progressAfter } from './progress';
+import { encodeProgress, parsePeer, progressAfter, type Peer } from '../../replication';
 
 /**
  * The sender forwards this datacenter's OWN records (host = dcId; never what it received

@@ -1,4 +1,4 @@
-import type { InMessage } from '../../kafka';
+import type { InMessage } from '../kafka';
 
 /**
  * How far a peer's sender has gone, committed with its offset (Kafka offset metadata) so that

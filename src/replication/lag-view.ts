@@ -4,8 +4,8 @@ import {
   type GroupInspector,
   type InMessage,
   type KafkaClient,
-} from '../../kafka';
-import type { Logger } from '../../logger';
+} from '../kafka';
+import type { Logger } from '../logger';
 import { ownToidAt, parseProgress, peerLag, type PeerLag } from './progress';
 
 export interface ReplicationPeerLag extends PeerLag {

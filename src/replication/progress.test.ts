@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { InMessage } from '../../kafka';
-import type { GroupInspector, KafkaClient } from '../../kafka';
-import { rootLogger } from '../../logger';
+import type { InMessage } from '../kafka';
+import type { GroupInspector, KafkaClient } from '../kafka';
+import { rootLogger } from '../logger';
 import { ReplicationLagView } from './lag-view';
 import { encodeProgress, parseProgress, peerLag, progressAfter } from './progress';
 
