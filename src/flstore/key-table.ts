@@ -1,3 +1,4 @@
+import { halvesToDecimalCodes } from '../record/hash';
 import type { RecordKeys } from './keys';
 
 /**
@@ -31,42 +32,20 @@ function finish(h1: number, h2: number, out: Uint32Array): void {
   out[1] = h1;
 }
 
-const TWO_32 = 4294967296;
-/** Decimal digits of one uint64, least significant first (at most 20). */
+/** A uint64's decimal char codes (at most 20). */
 const digits = new Uint8Array(20);
 
 /**
  * keyHash of the decimal spelling of the uint64 hi·2^32 + lo (a tag hash as record/hash.ts
  * halvesToDecimal spells it), without building the string: the tag keys of every record the
- * maintainer stores. Same arithmetic as halvesToDecimal: with hi = a·10^6 + b,
- * x = (a·2^32 + ⌊y/10^6⌋)·10^6 + y mod 10^6, y = b·2^32 + lo, all below 2^53.
+ * maintainer stores.
  */
 export function keyHashOfUint64(hi: number, lo: number, out: Uint32Array): void {
-  const a = Math.floor(hi / 1e6);
-  const y = (hi - a * 1e6) * TWO_32 + lo;
-  const yq = Math.floor(y / 1e6);
-  let low6 = y - yq * 1e6;
-  let top = a * TWO_32 + yq;
-  let n = 0;
-  if (top === 0) {
-    do {
-      digits[n++] = low6 % 10;
-      low6 = Math.floor(low6 / 10);
-    } while (low6 > 0);
-  } else {
-    for (let i = 0; i < 6; i++) {
-      digits[n++] = low6 % 10;
-      low6 = Math.floor(low6 / 10);
-    }
-    while (top > 0) {
-      digits[n++] = top % 10;
-      top = Math.floor(top / 10);
-    }
-  }
+  const n = halvesToDecimalCodes(hi, lo, digits);
   let h1 = 0xdeadbeef ^ n;
   let h2 = 0x41c6ce57 ^ n;
-  for (let i = n - 1; i >= 0; i--) {
-    const c = 48 + digits[i];
+  for (let i = 0; i < n; i++) {
+    const c = digits[i];
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }

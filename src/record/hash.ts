@@ -102,18 +102,50 @@ export function fnv1a64(data: string | Uint8Array): bigint {
   return toBigInt(halvesOf(data));
 }
 
+/** ⌊x / 10^6⌋ and x mod 10^6 of x = hi·2^32 + lo (see decimalParts). */
+const parts = new Float64Array(2);
+
 /**
- * hi·2^32 + lo in decimal without BigInt (it is ~3x faster than BigInt.toString here).
- * With hi = a·10^6 + b:  x = (a·2^32 + ⌊y/10^6⌋)·10^6 + y mod 10^6,  y = b·2^32 + lo.
+ * Splits x = hi·2^32 + lo into parts[0] = ⌊x / 10^6⌋ and parts[1] = x mod 10^6, without
+ * BigInt. With hi = a·10^6 + b:  x = (a·2^32 + ⌊y/10^6⌋)·10^6 + y mod 10^6,  y = b·2^32 + lo.
  * Every intermediate stays below 2^53: y < 10^6·2^32 ≈ 4.3e15, a·2^32 < 2^64/10^6 ≈ 1.8e13.
  */
-export function halvesToDecimal(hi: number, lo: number): Uint64String {
+function decimalParts(hi: number, lo: number): void {
   const a = Math.floor(hi / 1e6);
   const y = (hi - a * 1e6) * TWO_32 + lo;
   const yq = Math.floor(y / 1e6);
-  const low6 = y - yq * 1e6;
-  const top = a * TWO_32 + yq;
+  parts[0] = a * TWO_32 + yq;
+  parts[1] = y - yq * 1e6;
+}
+
+/** hi·2^32 + lo in decimal without BigInt (it is ~3x faster than BigInt.toString here). */
+export function halvesToDecimal(hi: number, lo: number): Uint64String {
+  decimalParts(hi, lo);
+  const top = parts[0];
+  const low6 = parts[1];
   return top === 0 ? String(low6) : String(top) + String(low6).padStart(6, '0');
+}
+
+/**
+ * halvesToDecimal's characters as char codes into out[0..n), returning n, with no string
+ * built (the maintainer hashes every tag hash's decimal spelling, flstore/key-table.ts).
+ */
+export function halvesToDecimalCodes(hi: number, lo: number, out: Uint8Array): number {
+  decimalParts(hi, lo);
+  let top = parts[0];
+  let low6 = parts[1];
+  // Least significant first into the end of a 20-byte run, then moved to the front.
+  let at = 20;
+  do {
+    out[--at] = 48 + (low6 % 10);
+    low6 = Math.floor(low6 / 10);
+  } while (low6 > 0 || (top > 0 && at > 14));
+  while (top > 0) {
+    out[--at] = 48 + (top % 10);
+    top = Math.floor(top / 10);
+  }
+  out.copyWithin(0, at, 20);
+  return 20 - at;
 }
 
 /** FNV-1a 64 as a canonical decimal string. */
