@@ -12,7 +12,7 @@
  *   BENCH_LAYOUT=processes  every stage and baseline hop in its own process (as deployed; CPU
  *                         and RSS per stage); `one` = everything in this process (as `chariots dev`)
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
- *   BENCH_CONCURRENCY=1   input partitions whose transactions overlap, in the filter and queue
+ *   BENCH_CONCURRENCY=8   input partitions whose transactions overlap, in the filter and queue
  *                         (kafka.partitionsConcurrency) and in each baseline hop alike
  *   BENCH_DEFERRED=100000 records left waiting in the queue for the `deferred` workload (runs last)
  *   BENCH_TOPIC_MAX_MESSAGE_BYTES=0
@@ -67,7 +67,7 @@ const LOW_RATE = num('BENCH_LOW_RATE', 1000);
 const STALL_MS = num('BENCH_STALL_MS', 30_000);
 const DEFERRED = num('BENCH_DEFERRED', 100_000);
 const NAME = env.BENCH_NAME ?? 'default';
-const CONCURRENCY = num('BENCH_CONCURRENCY', 1);
+const CONCURRENCY = num('BENCH_CONCURRENCY', 8);
 // A jar-started broker runs C1-only for quick test start-up; a benchmark wants the full JIT
 // (as any deployed broker has), for the baseline and Chariots alike.
 process.env.CHARIOTS_KAFKA_JVM_OPTS ??= '-XX:TieredStopAtLevel=4';

@@ -45,8 +45,8 @@ export const configSchema = z.object({
         3000,
       ),
       partitionsConcurrency: int(
-        1,
-        'Input partitions whose transactions a filter or queue instance runs at the same time (each partition has its own transactional producer); 1 = one after the other',
+        8,
+        "Input partitions whose transactions a filter or queue instance runs at the same time (each partition has its own transactional producer); 1 = one after the other. The default covers the 8 ingest partitions: overlapping their transactions' round trips lowers the latency (docs/performance.md)",
         1,
         64,
       ),
