@@ -86,27 +86,39 @@ export function encodeLog(r: LogRecord): Buffer {
  * sequencer) is saved.
  */
 export function encodeLogText(r: LogRecord): string {
-  // One literal per shape rather than `{ v: 1, ...toPublicJson(r) }`: the two spreads were
-  // ~15 % of this function (it runs once per log record). Same fields, same order.
-  const { lid, toid, host, id, seed, prehash, parent, tags, receivedAt, appendedAt } = r;
-  return JSON.stringify(
-    r.pretoid === undefined
-      ? { v: 1, lid, toid, host, id, seed, prehash, parent, tags, receivedAt, appendedAt }
-      : {
-          v: 1,
-          lid,
-          toid,
-          host,
-          id,
-          seed,
-          prehash,
-          parent,
-          prehost: r.prehost,
-          pretoid: r.pretoid,
-          tags,
-          receivedAt,
-          appendedAt,
-        },
+  // Concatenated rather than JSON.stringify of one object (~0.67 → ~0.45 ms per 1 000 bench
+  // records; it runs once per log record). Strings and arrays still go through
+  // JSON.stringify, so escaping is JSON's own; the numbers are safe integers (decodeIngest
+  // and numberRecords make them), whose String() is their JSON text. Same fields, same order
+  // as `{ v: 1, ...toPublicJson(r) }`: codec.test.ts checks the text is identical.
+  let s =
+    '{"v":1,"lid":' +
+    r.lid +
+    ',"toid":' +
+    r.toid +
+    ',"host":' +
+    r.host +
+    ',"id":' +
+    JSON.stringify(r.id) +
+    ',"seed":' +
+    JSON.stringify(r.seed) +
+    ',"prehash":' +
+    (r.prehash.length === 0 ? '[]' : JSON.stringify(r.prehash)) +
+    ',"parent":' +
+    (r.parent.length === 0 ? '[]' : JSON.stringify(r.parent));
+  if (r.pretoid !== undefined) {
+    if (r.prehost !== undefined) s += ',"prehost":' + r.prehost;
+    s += ',"pretoid":' + r.pretoid;
+  }
+  return (
+    s +
+    ',"tags":' +
+    JSON.stringify(r.tags) +
+    ',"receivedAt":' +
+    JSON.stringify(r.receivedAt) +
+    ',"appendedAt":' +
+    JSON.stringify(r.appendedAt) +
+    '}'
   );
 }
 

@@ -57,6 +57,37 @@ describe('LId and TOId assignment (property)', () => {
     expect(next.clock).toEqual({ '1': 3, '2': 7 });
   });
 
+  it("gives each record the clock's JSON right after it, whatever the mix of origins (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.integer({ min: 1, max: 600 }).map(String), fc.nat({ max: 2 ** 40 }), {
+          maxKeys: 4,
+        }),
+        fc.array(
+          fc.record({
+            host: fc.constantFrom(1, 2, 7, 10, 300),
+            remoteToid: fc.option(fc.integer({ min: 1, max: 2 ** 41 }), { nil: undefined }),
+            again: fc.boolean(),
+          }),
+          { maxLength: 40 },
+        ),
+        (clock0, specs) => {
+          const records = specs.map((x, i) =>
+            rec(x.again && i > 0 ? i - 1 : i, x.host, x.remoteToid),
+          );
+          const { out } = numberRecords({ lastLid: 0, clock: clock0 }, records, 1, 'now');
+          // Reference: the clock as a plain object advanced by each record that got an LId.
+          const ref: Record<string, number> = { ...clock0 };
+          for (const o of out) {
+            const k = String(o.record.host);
+            ref[k] = Math.max(ref[k] ?? 0, o.record.toid);
+            expect(o.clock).toBe(JSON.stringify(ref));
+          }
+        },
+      ),
+    );
+  });
+
   it('does not change the input state (a failed transaction leaves no trace)', () => {
     const state: NumberingState = { lastLid: 1, clock: { '1': 1 } };
     numberRecords(state, [rec(0, 1)], 1, 'now');

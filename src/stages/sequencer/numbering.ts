@@ -35,6 +35,7 @@ export function numberRecords(
   const out: Array<{ record: LogRecord; clock: string }> = [];
   const duplicates: IngestRecord[] = [];
   const inBatch = new Set<string>();
+  const clockText = new ClockText();
   for (const r of records) {
     if (appended(r.id) || inBatch.has(r.id)) {
       duplicates.push(r);
@@ -57,7 +58,36 @@ export function numberRecords(
     record.lid = lastLid;
     record.toid = toid;
     record.appendedAt = appendedAt;
-    out.push({ record, clock: JSON.stringify(clock) });
+    out.push({ record, clock: clockText.after(clock, origin) });
   }
   return { out, next: { lastLid, clock }, duplicates };
+}
+
+/**
+ * JSON.stringify(clock) right after clock[origin] changed, without stringifying the whole
+ * clock for every record (it was ~160 ns a record in the sequencer): a run of records from
+ * one origin, the usual batch, changes only that origin's value, so the text around it is
+ * kept from the first record of the run and the value spliced in. Any other origin starts a
+ * new run (it may have added a key or changed another value). The clock's keys are origins'
+ * decimal numbers and its values safe integers, so `"<origin>":` occurs once in the text and
+ * the value ends at the next `,` or `}`.
+ */
+class ClockText {
+  private origin: string | undefined;
+  private before = '';
+  private afterValue = '';
+
+  after(clock: VectorClock, origin: string): string {
+    if (origin !== this.origin) {
+      const text = JSON.stringify(clock);
+      const at = text.indexOf(`"${origin}":`) + origin.length + 3;
+      let end = at;
+      while (end < text.length && text[end] !== ',' && text[end] !== '}') end++;
+      this.origin = origin;
+      this.before = text.slice(0, at);
+      this.afterValue = text.slice(end);
+      return text;
+    }
+    return this.before + clock[origin] + this.afterValue;
+  }
 }
