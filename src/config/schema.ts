@@ -50,6 +50,12 @@ export const configSchema = z.object({
         1,
         64,
       ),
+      offsetCommitIntervalMs: int(
+        1000,
+        "How often (ms) a filter, queue or sequencer partition also commits its input offset to its consumer group, inside a transaction. In between, the stage's own changelog (dedup, deferred, the log's ro header) records it in every transaction, and a takeover resumes from there: transactions save two of their five round trips. Consumer-group lag reads up to this much behind; 0 = in every transaction",
+        0,
+        600000,
+      ),
       ssl: bool(false, 'Use TLS to the brokers'),
       sslCaFile: str(
         '',

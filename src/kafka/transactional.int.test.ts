@@ -277,3 +277,58 @@ it('a batch with nothing to send commits its offset right after a commit, withou
     await input.producer.close();
   }
 }, 120000);
+
+it('offsetCommitIntervalMs: the group offset follows once per interval, after the last batch and at close', async () => {
+  const env = await testEnvironment('tx-offset-interval');
+  const input = sender(env);
+  const groupOffset = async (): Promise<number> => {
+    const admin = env.kafka.admin();
+    await admin.connect();
+    try {
+      const r = await admin.fetchOffsets({
+        groupId: `${env.topics.ingest}.tx-test`,
+        topics: [env.topics.ingest],
+      });
+      return Number(r[0].partitions.find((x) => x.partition === 0)?.offset ?? -1);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  let seen = 0;
+  const make = (offsetCommitIntervalMs: number) =>
+    testStage(env, {
+      offsetCommitIntervalMs,
+      process: (batch, tx) => {
+        seen += batch.messages.length;
+        for (const m of batch.messages)
+          tx.send({ topic: env.topics.filtered, key: m.key, value: m.value });
+      },
+    });
+  let stage = make(600000);
+  try {
+    await input.producer.connect();
+    await stage.start();
+    expect(await until(() => stage.assigned.length === 8, 30000)).toBe(true);
+    // One message at a time: each its own batch and transaction. Only the first of them may
+    // commit the group offset within a 10-minute interval.
+    for (let i = 0; i < 10; i++) await input.send(1, 0);
+    expect(await until(() => seen >= 10, 30000)).toBe(true);
+    await sleep(1000);
+    expect(await groupOffset()).toBeLessThan(10);
+    await stage.close();
+    // close() commits what the interval held back.
+    expect(await groupOffset()).toBe(10);
+
+    // A short interval: after the last batch an offsets-only transaction catches the group up.
+    stage = make(300);
+    await stage.start();
+    expect(await until(() => stage.assigned.length === 8, 30000)).toBe(true);
+    for (let i = 0; i < 10; i++) await input.send(1, 0);
+    expect(await until(() => seen >= 20, 30000)).toBe(true);
+    expect(await until(async () => (await groupOffset()) === 20, 10000)).toBe(true);
+    await expectCopiedOnce(env, 20);
+  } finally {
+    await stage.close();
+    await input.producer.close();
+  }
+}, 120000);

@@ -52,6 +52,16 @@ export interface TransactionalStageOptions {
    * for one partition into few messages (src/stages/packing.ts).
    */
   pack?: (out: OutMessage[]) => OutMessage[];
+  /**
+   * 0 (default): every batch's transaction also commits its input offset to the group
+   * (sendOffsets: AddOffsetsToTxn and TxnOffsetCommit, two of a transaction's five round
+   * trips). Above 0: at most once per this many ms per partition, plus once this long after
+   * the last batch (an offsets-only transaction) and at close. Only for a stage whose own
+   * changelog records the input offset in each batch's transaction and whose onAssign
+   * returns it: that is what a takeover resumes from (prepare takes the larger of the two),
+   * the group offset is then a lower bound kept for lag monitoring.
+   */
+  offsetCommitIntervalMs?: number;
 }
 
 interface PartitionState {
@@ -60,6 +70,11 @@ interface PartitionState {
   /** Messages below this offset were committed by a previous owner: skip them. */
   startOffset: bigint;
   lock: Promise<void>;
+  /** When a transaction last committed the input offset to the group (performance.now()). */
+  offsetsAt: number;
+  /** An input offset processed and recorded by the changelog, not yet in the group. */
+  unsentOffset?: string;
+  flushTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -325,6 +340,7 @@ export class TransactionalStage {
       startOffset: 0n,
       lock: Promise.resolve(),
       ready: Promise.resolve(),
+      offsetsAt: -Infinity,
     };
     this.consumer.resume([{ topic: this.opts.topic, partitions: [p] }]);
     state.ready = this.prepare(p, state);
@@ -365,23 +381,34 @@ export class TransactionalStage {
 
   /**
    * Runs `fn` and commits what it sent in one transaction on partition P's producer,
-   * serialized with P's batches. With `inputOffset`, the input offset is committed too.
+   * serialized with P's batches. With `inputOffset`, the input offset is committed to the
+   * group too — in this transaction or a later one (offsetCommitIntervalMs). `flush`: commit
+   * the offset held back, as it stands when this transaction's turn comes (read earlier, a
+   * batch committed meanwhile could be moved back).
    */
   async transaction(
     partition: number,
     fn: (tx: TxContext) => Promise<void> | void,
-    inputOffset?: string,
+    offset?: string,
+    flush = false,
   ): Promise<boolean> {
     const state = this.partitions.get(partition);
     if (!state) return false;
     const run = state.lock.then(async () => {
       await state.ready;
       if (this.partitions.get(partition) !== state) return false;
+      const inputOffset = flush ? state.unsentOffset : offset;
+      if (flush && inputOffset === undefined) return true;
       const out: OutMessage[] = [];
       const commits: Array<() => void> = [];
       await fn({ send: (...m) => out.push(...m), onCommit: (f) => commits.push(f) });
-      if (out.length === 0 && inputOffset === undefined) {
+      const interval = this.opts.offsetCommitIntervalMs ?? 0;
+      const withOffsets =
+        inputOffset !== undefined &&
+        (flush || interval <= 0 || performance.now() - state.offsetsAt >= interval);
+      if (out.length === 0 && !withOffsets) {
         for (const f of commits) f();
+        if (inputOffset !== undefined) this.offsetsLater(partition, state, inputOffset);
         return true;
       }
       const messages = this.opts.pack ? this.opts.pack(out) : out;
@@ -392,7 +419,7 @@ export class TransactionalStage {
         for (const chunk of chunkBySize(messages, MAX_REQUEST_BYTES)) {
           await tx.sendBatch({ acks: -1, topicMessages: groupByTopic(chunk) });
         }
-        if (inputOffset !== undefined) {
+        if (withOffsets) {
           const active = tx;
           await retryConcurrentTransactions(() =>
             active.sendOffsets({
@@ -400,7 +427,9 @@ export class TransactionalStage {
               topics: [
                 {
                   topic: this.opts.topic,
-                  partitions: [{ partition, offset: (BigInt(inputOffset) + 1n).toString() }],
+                  partitions: [
+                    { partition, offset: (BigInt(inputOffset as string) + 1n).toString() },
+                  ],
                 },
               ],
             }),
@@ -437,6 +466,10 @@ export class TransactionalStage {
         );
         return true;
       }
+      if (withOffsets) {
+        state.offsetsAt = started;
+        state.unsentOffset = undefined;
+      } else if (inputOffset !== undefined) this.offsetsLater(partition, state, inputOffset);
       for (const f of commits) f();
       return true;
     });
@@ -447,10 +480,51 @@ export class TransactionalStage {
     return run;
   }
 
+  /**
+   * `offset` was processed and its transaction committed without the group offset: commit it
+   * in an offsets-only transaction once the interval is over, unless a batch's does first.
+   */
+  private offsetsLater(p: number, state: PartitionState, offset: string): void {
+    state.unsentOffset = offset;
+    if (state.flushTimer) return;
+    const wait = Math.max(
+      0,
+      (this.opts.offsetCommitIntervalMs ?? 0) - (performance.now() - state.offsetsAt),
+    );
+    state.flushTimer = setTimeout(() => {
+      state.flushTimer = undefined;
+      if (this.closing) return;
+      void this.flushOffsets(p, state);
+    }, wait);
+    state.flushTimer.unref();
+  }
+
+  /**
+   * Commits P's unsent input offset to the group. A failure is left to the next batch or
+   * takeover: the stage's changelog already records the offset, the group's is a lower bound.
+   */
+  private async flushOffsets(p: number, state: PartitionState): Promise<void> {
+    if (state.unsentOffset === undefined || this.partitions.get(p) !== state) return;
+    await this.transaction(p, () => undefined, undefined, true).catch((err: unknown) =>
+      this.opts.logger.debug(
+        { err, topic: this.opts.topic, partition: p },
+        'committing the input offset to the group failed; the changelog holds it',
+      ),
+    );
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.stall?.close();
     await this.consumer.disconnect();
+    // The group offsets the interval held back: so that lag reads 0 and a successor starts
+    // its fetch where this instance stopped (its changelog would say the same).
+    await Promise.all(
+      [...this.partitions.entries()].map(([p, s]) => {
+        clearTimeout(s.flushTimer);
+        return this.flushOffsets(p, s);
+      }),
+    );
     await Promise.all(
       [...this.partitions.values()].map((s) =>
         s.lock.then(() => s.producer.disconnect()).catch(() => undefined),

@@ -26,7 +26,9 @@ export function dedupMessages(
   atMs: number,
 ): OutMessage[] {
   const out: OutMessage[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE) {
+  // At least one message, with no ids if none were admitted: its key records the input
+  // offset, which a takeover resumes after (dedupInputOffset).
+  for (let i = 0; i === 0 || i < ids.length; i += IDS_PER_MESSAGE) {
     out.push({
       topic,
       partition,
@@ -35,6 +37,23 @@ export function dedupMessages(
     });
   }
   return out;
+}
+
+const OFFSET_KEY = /^(\d+):(\d+):\d+$/;
+
+/**
+ * The input offset a changelog message of `partition` records (its key
+ * `<partition>:<last input offset>:<chunk>`), or undefined for a message of the earlier
+ * format (key = an id, which could look the same: the value tells them apart).
+ */
+export function dedupInputOffset(
+  partition: number,
+  key: Buffer | null,
+  value: Buffer | null,
+): bigint | undefined {
+  if (key === null || value === null || value[0] !== 0x7b /* '{' */) return undefined;
+  const m = OFFSET_KEY.exec(key.toString());
+  return m && Number(m[1]) === partition ? BigInt(m[2]) : undefined;
 }
 
 /** Applies one changelog message (either format) to the window; ignores what it cannot read. */

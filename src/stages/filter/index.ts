@@ -4,7 +4,7 @@ import { decodeIngest, encodeIngest, isV1, type IngestRecord } from '../../recor
 import { metrics, recordLag } from '../../metrics';
 import { packFor } from '../packing';
 import type { StageContext, StageHandle } from '../types';
-import { applyDedupMessage, dedupMessages } from './dedup-changelog';
+import { applyDedupMessage, dedupInputOffset, dedupMessages } from './dedup-changelog';
 import { DedupWindow } from './dedup-window';
 
 /**
@@ -53,12 +53,14 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     transactionalIdPrefix: `${ctx.topics.filtered}.filter`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     concurrency: ctx.config.kafka.partitionsConcurrency,
+    offsetCommitIntervalMs: ctx.config.kafka.offsetCommitIntervalMs,
     stallMs: ctx.config.health.stallMs,
     logger,
     pack: packFor([ctx.topics.filtered]),
     onAssign: async (partition) => {
       const w = new DedupWindow(windowMs);
       const now = Date.now();
+      let resume: bigint | undefined;
       await readToEnd(ctx.kafka, {
         topic: ctx.topics.dedup,
         partitions: [partition],
@@ -67,12 +69,19 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
         // second copies would pass (see stable.ts).
         awaitPending: true,
         onBatch: (b) => {
-          for (const m of b.messages) applyDedupMessage(w, m.key, m.value);
+          for (const m of b.messages) {
+            applyDedupMessage(w, m.key, m.value);
+            const offset = dedupInputOffset(partition, m.key, m.value);
+            if (offset !== undefined && (resume === undefined || offset >= resume))
+              resume = offset + 1n;
+          }
         },
       });
       w.expire(now);
       windows.set(partition, w);
-      logger.info({ partition, ids: w.size }, 'dedup window restored');
+      logger.info({ partition, ids: w.size, resume: resume?.toString() }, 'dedup window restored');
+      // Every transaction's changelog message records its input offset: where to resume.
+      return resume;
     },
     onRevoke: (partition) => windows.delete(partition),
     process: (batch, tx) => {

@@ -83,6 +83,7 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     transactionalIdPrefix: `${ctx.topics.released}.queue`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
     concurrency: ctx.config.kafka.partitionsConcurrency,
+    offsetCommitIntervalMs: ctx.config.kafka.offsetCommitIntervalMs,
     stallMs: ctx.config.health.stallMs,
     logger,
     pack: packFor([ctx.topics.released]),

@@ -50,6 +50,8 @@ export async function start(ctx: StageContext): Promise<StageHandle> {
     topic: ctx.topics.released,
     transactionalIdPrefix: `${ctx.topics.log}.sequencer`,
     sessionTimeoutMs: ctx.config.kafka.sessionTimeoutMs,
+    // The last log record's `ro` header records the released offset (onAssign returns it).
+    offsetCommitIntervalMs: ctx.config.kafka.offsetCommitIntervalMs,
     stallMs: ctx.config.health.stallMs,
     logger,
     onAssign: async () => {
