@@ -354,6 +354,14 @@ export class TransactionalStage {
    */
   private resetPartition(p: number, failed: PartitionState): void {
     if (this.partitions.get(p) !== failed) return;
+    if (this.closing) {
+      // A closing instance has left the group: a rebuild would fence P's new owner (its
+      // InitProducerId bumps the epoch) for nothing. The group-offset flush of close() can
+      // fail here, and the changelog already holds what it would have committed.
+      this.partitions.delete(p);
+      void failed.lock.then(() => failed.producer.disconnect()).catch(() => undefined);
+      return;
+    }
     this.opts.logger.warn(
       { topic: this.opts.topic, partition: p },
       'transaction failed; rebuilding the partition from Kafka',
