@@ -2,7 +2,7 @@
  * `npm run bench` (issue 8): the whole pipeline (one process per stage) on a real broker, driven by
  * the four ingest paths and compared with the thinnest kafkajs chain of the same Kafka hops.
  *
- *   BENCH_RECORDS=30000   records per throughput run (path c: BENCH_SINGLE_RECORDS, default 1/3 of it)
+ *   BENCH_RECORDS=120000  records per throughput run (long enough to be sustained: ~5 s at 20 k/s) (path c: BENCH_SINGLE_RECORDS, default 1/3 of it)
  *   BENCH_RUNS=3          runs per workload (the median is reported)
  *   BENCH_ONLY=a,b        workloads: baseline,a,b,c,d,baseline-rate,rate,baseline-low,low (default all)
  *   BENCH_RATE=5000       records/s of the fixed-rate runs; BENCH_LOW_RATE=1000 for the unsaturated ones;
@@ -58,7 +58,7 @@ const RESULTS = join(__dirname, 'results');
 
 const env = process.env;
 const num = (k: string, d: number) => (env[k] ? Number(env[k]) : d);
-const RECORDS = num('BENCH_RECORDS', 30_000);
+const RECORDS = num('BENCH_RECORDS', 120_000);
 const SINGLE_RECORDS = num('BENCH_SINGLE_RECORDS', Math.round(RECORDS / 3));
 const RUNS = num('BENCH_RUNS', 3);
 const RATE = num('BENCH_RATE', 5000);
