@@ -46,7 +46,9 @@ const { hashTag, logKeysOf } = load<typeof RecordModule>('record') as Partial<ty
 /** What the loaded index's add takes, and its call. */
 const prepare = (r: LogRecord): unknown => (logKeysOf ? logKeysOf(r) : r);
 const add = (index: Index, r: unknown, wanted: boolean) =>
-  logKeysOf ? index.add(r, wanted) : index.add(r, undefined, wanted);
+  // Since session 8 `wanted` is a predicate on digests (no predicate: spell nothing); a
+  // PROBE_SRC from sessions 6–7 took a boolean there and spells all keys without one.
+  logKeysOf ? index.add(r, wanted ? () => true : undefined) : index.add(r, undefined, wanted);
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const SEEDS = 10_000;

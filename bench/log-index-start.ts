@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       from: 'earliest',
       logger,
       onBatch: (b) => {
-        for (const m of b.messages) if (m.value) index.add(logKeysOf(decodeLog(m.value)), false);
+        for (const m of b.messages) if (m.value) index.add(logKeysOf(decodeLog(m.value)));
       },
     });
     await f.caughtUp;
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       logger,
       lastLid: () => index.lastLid,
       onKeys: (keys) => {
-        for (const k of keys) index.add(k, false);
+        for (const k of keys) index.add(k);
       },
     });
     await feed.caughtUp;

@@ -83,8 +83,8 @@ export class ReleaseBatch {
           provides[at + 4],
         );
       }
-      // Most of the time nothing is deferred: no key strings, no waiter lookups.
-      if (this.deferred.waitingKeys === 0) continue;
+      // Most of the time nobody waits for what it provides: no key strings, no waiter lookups.
+      if (!this.deferred.filter.mayWaitForAny(provides)) continue;
       for (const k of providedBeforeSequencing(next)) {
         for (const waiter of this.deferred.waitersIn(k, this.partition)) {
           if (this.chosen.has(waiter.id)) continue;

@@ -94,7 +94,8 @@ export class CausalQueue {
       for (let i = 0; i < rb.records.length; i++) {
         const r = rb.records[i];
         if (this.index.hasId(r.id)) continue;
-        if (!this.inFlight.add(rb.provides[i]) || this.deferred.waitingKeys === 0) continue;
+        if (!this.inFlight.add(rb.provides[i])) continue;
+        if (!this.deferred.filter.mayWaitForAny(rb.provides[i])) continue;
         for (const k of providedBeforeSequencing(r)) {
           for (const w of this.deferred.waitersOf(k)) {
             if (w.ready((m) => this.satisfied(m))) ready.push(w);
@@ -201,6 +202,9 @@ export class CausalQueue {
     return n;
   }
 
+  private readonly mayWait = (kind: number, words: Uint32Array): boolean =>
+    this.deferred.filter.mayWait(kind, words);
+
   /** What log records provide (the `logkeys` topic, or the log itself), in LId order. */
   onLog(records: readonly LogKeys[]): void {
     const ready: DeferredEntry[] = [];
@@ -208,7 +212,7 @@ export class CausalQueue {
       this.inFlight.remove(r.id);
       // With no record waiting, the keys need not be spelled out (most of the log). The
       // entry's hashes are numbers already: cheaper than parsing the in-flight string keys.
-      for (const k of this.index.add(r, this.deferred.waitingKeys > 0)) {
+      for (const k of this.index.add(r, this.deferred.waitingKeys > 0 ? this.mayWait : undefined)) {
         for (const e of this.deferred.satisfy(k)) {
           // Ready when what is still missing was released by its own partition (in-flight).
           if (e.ready((m) => this.inFlight.has(m))) ready.push(e);

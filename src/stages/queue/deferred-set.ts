@@ -1,5 +1,6 @@
 import { decodeIngest, type IngestRecord } from '../../record';
 import type { PrereqKey } from './prerequisites';
+import { WaitingFilter } from './waiting-filter';
 
 const NONE: readonly PrereqKey[] = Object.freeze([]);
 const NONE_WAITING: readonly DeferredEntry[] = Object.freeze([]);
@@ -81,6 +82,8 @@ export class DeferredSet {
   /** Insertion order = deadline order (one timeout for all), so expiry scans from the front. */
   private readonly entries = new Map<string, DeferredEntry>();
   private readonly waiting = new Map<PrereqKey, Waiters>();
+  /** The waiting index's keys as digests, a superset: who may wait, without key strings. */
+  readonly filter = new WaitingFilter();
 
   get size(): number {
     return this.entries.size;
@@ -104,8 +107,10 @@ export class DeferredSet {
     this.entries.set(entry.id, entry);
     for (const k of entry.missing) {
       const w = this.waiting.get(k);
-      if (w === undefined) this.waiting.set(k, entry);
-      else if (w instanceof Set) w.add(entry);
+      if (w === undefined) {
+        this.waiting.set(k, entry);
+        this.filter.add(k);
+      } else if (w instanceof Set) w.add(entry);
       else if (w !== entry) this.waiting.set(k, new Set([w, entry]));
     }
   }
@@ -122,13 +127,14 @@ export class DeferredSet {
         if (w.size === 1) this.waiting.set(k, w.values().next().value as DeferredEntry);
       }
     }
+    this.filter.compact(this.waiting.keys(), this.waiting.size);
     return e;
   }
 
   /** Marks `key` satisfied; returns every entry that waited for it (callers check `ready`). */
   satisfy(key: PrereqKey): readonly DeferredEntry[] {
     const touched = this.waitersOf(key);
-    this.waiting.delete(key);
+    if (this.waiting.delete(key)) this.filter.compact(this.waiting.keys(), this.waiting.size);
     for (const e of touched) e.drop(key);
     return touched;
   }

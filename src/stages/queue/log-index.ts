@@ -2,8 +2,11 @@ import type { IngestRecord, LogKeys } from '../../record';
 import { halvesToDecimal } from '../../record/hash';
 import { DigestSet } from '../../digest/digest-set';
 import { idDigest } from '../../digest/id-digest';
-import { digestKey, KIND_HASH, KIND_ID, KIND_TOID } from './key-digest';
+import { digestKey, KIND_HASH, KIND_ID, KIND_TOID, toidWords } from './key-digest';
 import { prerequisitesOf, type PrereqKey } from './prerequisites';
+
+/** Whether someone may wait for a key, given in digest form (kind, four words). */
+export type WantedDigest = (kind: number, words: Uint32Array) => boolean;
 
 /** One key's four words. The index runs on one thread and finishes with a key before the next. */
 const key = new Uint32Array(4);
@@ -27,26 +30,34 @@ export class LogIndex {
 
   /**
    * Adds a log record's keys (src/record/log-keys.ts: its tag hashes come computed by the
-   * sequencer); returns the keys it newly satisfies. `wanted` false: nobody waits for any key,
-   * so none is spelled out as a string (returns []).
+   * sequencer); returns, spelled out, the keys it newly satisfies that `wanted` (given the
+   * key in digest form) says someone may wait for. Without `wanted` nobody waits: none is
+   * spelled out (returns []).
    */
-  add(r: LogKeys, wanted = true): PrereqKey[] {
+  add(r: LogKeys, wanted?: WantedDigest): PrereqKey[] {
     if (r.lid <= this.lastLid) return [];
     this.lastLid = r.lid;
     const fresh: PrereqKey[] = [];
     // In providedBy's order: the order in which waiters are woken stays as it was.
     idDigest(r.id, 0, key);
-    if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted) fresh.push(`p:${r.id}`);
+    if (this.ids.add(key[0], key[1], key[2], key[3]) && wanted?.(KIND_ID, key))
+      fresh.push(`p:${r.id}`);
     if (r.remoteToid !== undefined) {
       this.raise(r);
-      if (wanted) fresh.push(`t:${r.host}:${r.remoteToid}`);
+      if (wanted && this.wantedToid(wanted, r.host, r.remoteToid))
+        fresh.push(`t:${r.host}:${r.remoteToid}`);
     }
-    this.addTags(r, wanted ? fresh : undefined);
+    this.addTags(r, wanted, fresh);
     if (r.remoteToid === undefined) {
       this.raise(r);
-      if (wanted) fresh.push(`t:${r.host}:${r.toid}`);
+      if (wanted && this.wantedToid(wanted, r.host, r.toid)) fresh.push(`t:${r.host}:${r.toid}`);
     }
     return fresh;
+  }
+
+  private wantedToid(wanted: WantedDigest, host: number, toid: number): boolean {
+    toidWords(host, toid, key, 0);
+    return wanted(KIND_TOID, key);
   }
 
   has(k: PrereqKey): boolean {
@@ -93,13 +104,18 @@ export class LogIndex {
     return this.hashes.bytes + this.ids.bytes;
   }
 
-  /** Adds r's (seed, tag hash) pairs, and spells out into `fresh` the new keys. */
-  private addTags(r: LogKeys, fresh: PrereqKey[] | undefined): void {
+  /** Adds r's (seed, tag hash) pairs, and spells out into `fresh` the new keys `wanted`. */
+  private addTags(r: LogKeys, wanted: WantedDigest | undefined, fresh: PrereqKey[]): void {
     if (!r.seedOk) return;
     const h = r.tagHashes;
     let seed: string | undefined;
     for (let i = 0; i < h.length; i += 2) {
-      if (this.hashes.add(r.seedHi, r.seedLo, h[i], h[i + 1]) && fresh) {
+      if (!this.hashes.add(r.seedHi, r.seedLo, h[i], h[i + 1]) || !wanted) continue;
+      key[0] = r.seedHi;
+      key[1] = r.seedLo;
+      key[2] = h[i];
+      key[3] = h[i + 1];
+      if (wanted(KIND_HASH, key)) {
         seed ??= halvesToDecimal(r.seedHi, r.seedLo);
         fresh.push(`h:${seed}:${halvesToDecimal(h[i], h[i + 1])}`);
       }
