@@ -38,7 +38,9 @@ const load = <T>(m: string): T | undefined => {
     return undefined;
   }
 };
-const prereq = load<PrereqModule>('stages/queue/prerequisites') as PrereqModule;
+// src/record/prerequisites.ts since session 8; in the queue's folder before.
+const prereq = (load<PrereqModule>('record/prerequisites') ??
+  load<PrereqModule>('stages/queue/prerequisites')) as PrereqModule;
 const LogIndex = (load<PrereqModule>('stages/queue/log-index')?.LogIndex ??
   prereq.LogIndex) as new () => Index;
 const { hashTag, logKeysOf } = load<typeof RecordModule>('record') as Partial<typeof RecordModule> &

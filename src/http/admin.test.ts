@@ -1,6 +1,6 @@
 import { buildAdminView, stageGroups } from './admin';
 import { topicNames, type GroupState, type HeartbeatEntry } from '../kafka';
-import type { StageName } from '../stages/types';
+import type { StageName } from '../stage-names';
 
 const group = (
   stage: StageName,

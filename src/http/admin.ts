@@ -11,7 +11,7 @@ import {
   type TopicRole,
 } from '../kafka';
 import type { Logger } from '../logger';
-import type { StageName } from '../stages/types';
+import type { StageName } from '../stage-names';
 import { addReplicationLagSource } from '../metrics';
 import { parsePeer, ReplicationLagView, type ReplicationPeerLag } from '../replication';
 import { clientLimits, createApp } from './app';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { startHeartbeat, type Heartbeat } from '../kafka';
-import type { StageHandle, StageName } from '../stages/types';
+import type { StageHandle, StageName } from '../stage-names';
 import { HEARTBEAT_INTERVAL_MS, heartbeatTopic, type AdminOptions } from './admin';
 
 /**

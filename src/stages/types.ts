@@ -3,6 +3,10 @@ import type { StoreReader } from '../flstore/types';
 import type { Health } from '../health';
 import type { KafkaClient, TopicRole } from '../kafka';
 import type { Logger } from '../logger';
+import type { StageName } from '../stage-names';
+
+// Known below the stages too (the admin API, the CLI): defined in src/stage-names.ts.
+export { STAGE_NAMES, type StageHandle, type StageName } from '../stage-names';
 
 /** What every stage gets from the process that runs it. */
 export interface StageContext {
@@ -22,18 +26,3 @@ export interface SharedServices {
   /** This process's admin view (set once it listens); the dashboard proxies it. */
   adminUrl?: string;
 }
-
-export interface StageHandle {
-  /** Drains in-flight work, commits, disconnects. Idempotent. */
-  close(): Promise<void>;
-}
-
-export type StageName = 'batcher' | 'filter' | 'queue' | 'sequencer' | 'maintainer' | 'sender';
-export const STAGE_NAMES: readonly StageName[] = [
-  'batcher',
-  'filter',
-  'queue',
-  'sequencer',
-  'maintainer',
-  'sender',
-];

@@ -1,4 +1,4 @@
-import { prerequisitesOf, providedBy } from '../stages/queue/prerequisites';
+import { prerequisitesOf, providedBy } from '../record/prerequisites';
 import type { LogRecord } from '../record';
 
 export interface DcLog {

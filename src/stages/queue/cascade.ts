@@ -3,7 +3,7 @@ import type { DeferredEntry, DeferredSet } from './deferred-set';
 import { DigestSet } from '../../digest/digest-set';
 import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_ID, providedDigests } from './key-digest';
-import { providedBeforeSequencing, type PrereqKey } from './prerequisites';
+import { providedBeforeSequencing, type PrereqKey } from '../../record/prerequisites';
 
 /** Whether a key in digest form (kind, words; key-digest.ts) is satisfied. */
 export type SatisfiedDigest = (kind: number, w: Uint32Array) => boolean;

@@ -10,7 +10,7 @@ import {
   type LogRecord,
 } from '../../record';
 import { CausalQueue } from './causal-queue';
-import { prerequisitesOf, providedBy } from './prerequisites';
+import { prerequisitesOf, providedBy } from '../../record/prerequisites';
 
 /**
  * The real CausalQueue, with Kafka replaced by its semantics: a transaction's messages become

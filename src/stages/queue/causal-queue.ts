@@ -7,7 +7,7 @@ import { DeferredEntry, DeferredSet } from './deferred-set';
 import { InFlight } from './in-flight';
 import { digestKey } from './key-digest';
 import { LogIndex } from './log-index';
-import { prerequisitesOf, providedBeforeSequencing } from './prerequisites';
+import { prerequisitesOf, providedBeforeSequencing } from '../../record/prerequisites';
 import type { ChangelogRestore } from './restore';
 import { deadLetterValue, deferredValue, INPUT_OFFSET_KEY } from './values';
 

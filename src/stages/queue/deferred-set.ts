@@ -1,5 +1,5 @@
 import { decodeIngest, type IngestRecord } from '../../record';
-import type { PrereqKey } from './prerequisites';
+import type { PrereqKey } from '../../record/prerequisites';
 import { WaitingFilter } from './waiting-filter';
 
 const NONE: readonly PrereqKey[] = Object.freeze([]);

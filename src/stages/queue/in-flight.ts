@@ -1,7 +1,7 @@
 import { DigestMap } from '../../digest/digest-map';
 import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_ID } from './key-digest';
-import type { PrereqKey } from './prerequisites';
+import type { PrereqKey } from '../../record/prerequisites';
 
 /** Scratch for one key's words (single-threaded; each call finishes with it). */
 const w = new Uint32Array(4);

@@ -2,7 +2,7 @@ import { hashTagHalves } from '../../record/hash';
 import type { IngestRecord } from '../../record';
 import { uint64Halves } from '../../record/uint64';
 import { idDigest } from '../../digest/id-digest';
-import type { PrereqKey } from './prerequisites';
+import type { PrereqKey } from '../../record/prerequisites';
 
 /**
  * Prerequisite keys (prerequisites.ts) as a kind and four uint32 words, for the tables that

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { hashTag, logKeysOf, type IngestRecord, type LogRecord } from '../../record';
 import { digestKey } from './key-digest';
 import { LogIndex } from './log-index';
-import { prerequisitesOf, providedBy, type PrereqKey } from './prerequisites';
+import { prerequisitesOf, providedBy, type PrereqKey } from '../../record/prerequisites';
 
 /** The index as it was before it went compact: a Set of the string keys. */
 class ReferenceIndex {

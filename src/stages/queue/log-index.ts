@@ -3,7 +3,7 @@ import { halvesToDecimal } from '../../record/hash';
 import { DigestSet } from '../../digest/digest-set';
 import { idDigest } from '../../digest/id-digest';
 import { digestKey, KIND_HASH, KIND_ID, KIND_TOID, toidWords } from './key-digest';
-import { prerequisitesOf, type PrereqKey } from './prerequisites';
+import { prerequisitesOf, type PrereqKey } from '../../record/prerequisites';
 
 /** Whether someone may wait for a key, given in digest form (kind, four words). */
 export type WantedDigest = (kind: number, words: Uint32Array) => boolean;

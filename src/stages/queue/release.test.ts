@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { encodeIngest, hashTag, logKeysOf, type IngestRecord, type LogRecord } from '../../record';
 import { DeferredEntry, DeferredSet } from './deferred-set';
 import { LogIndex } from './log-index';
-import { prerequisitesOf, providedBy } from './prerequisites';
+import { prerequisitesOf, providedBy } from '../../record/prerequisites';
 
 /**
  * The queue's release algorithm, driven exactly as the stage drives it (check on arrival,

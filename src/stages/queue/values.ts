@@ -1,6 +1,6 @@
 import { encodeIngest, type IngestRecord } from '../../record';
 import type { DeferredEntry } from './deferred-set';
-import type { PrereqKey } from './prerequisites';
+import type { PrereqKey } from '../../record/prerequisites';
 
 /**
  * Values of the `deferred` changelog and the `deadletter` topic (both compacted, key = id).

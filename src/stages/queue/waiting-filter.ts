@@ -1,6 +1,6 @@
 import { DigestSet } from '../../digest/digest-set';
 import { digestKey, KIND_HASH, KIND_ID, KIND_TOID } from './key-digest';
-import type { PrereqKey } from './prerequisites';
+import type { PrereqKey } from '../../record/prerequisites';
 
 /** One key's four words (single-threaded; each call finishes with it). */
 const w = new Uint32Array(4);

@@ -1,4 +1,5 @@
-import { hashTag, type IngestRecord, type LogRecord } from '../../record';
+import { hashTag } from './hash';
+import type { IngestRecord, LogRecord } from './types';
 
 /**
  * A prerequisite, as a string key:
