@@ -84,7 +84,7 @@ export class ReleaseBatch {
         );
       }
       // Most of the time nobody waits for what it provides: no key strings, no waiter lookups.
-      if (!this.deferred.filter.mayWaitForAny(provides)) continue;
+      if (!this.deferred.mayWaitForAny(provides)) continue;
       for (const k of providedBeforeSequencing(next)) {
         for (const waiter of this.deferred.waitersIn(k, this.partition)) {
           if (this.chosen.has(waiter.id)) continue;

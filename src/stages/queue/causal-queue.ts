@@ -95,7 +95,7 @@ export class CausalQueue {
         const r = rb.records[i];
         if (this.index.hasId(r.id)) continue;
         if (!this.inFlight.add(rb.provides[i])) continue;
-        if (!this.deferred.filter.mayWaitForAny(rb.provides[i])) continue;
+        if (!this.deferred.mayWaitForAny(rb.provides[i])) continue;
         for (const k of providedBeforeSequencing(r)) {
           for (const w of this.deferred.waitersOf(k)) {
             if (w.ready((m) => this.satisfied(m))) ready.push(w);
@@ -203,7 +203,7 @@ export class CausalQueue {
   }
 
   private readonly mayWait = (kind: number, words: Uint32Array): boolean =>
-    this.deferred.filter.mayWait(kind, words);
+    this.deferred.mayWait(kind, words);
 
   /** What log records provide (the `logkeys` topic, or the log itself), in LId order. */
   onLog(records: readonly LogKeys[]): void {

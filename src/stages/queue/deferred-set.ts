@@ -83,7 +83,7 @@ export class DeferredSet {
   private readonly entries = new Map<string, DeferredEntry>();
   private readonly waiting = new Map<PrereqKey, Waiters>();
   /** The waiting index's keys as digests, a superset: who may wait, without key strings. */
-  readonly filter = new WaitingFilter();
+  private readonly filter = new WaitingFilter();
 
   get size(): number {
     return this.entries.size;
@@ -92,6 +92,16 @@ export class DeferredSet {
   /** How many distinct keys deferred records wait for. */
   get waitingKeys(): number {
     return this.waiting.size;
+  }
+
+  /** False only when no entry waits for the key (kind, words; key-digest.ts). */
+  mayWait(kind: number, words: Uint32Array): boolean {
+    return this.waiting.size > 0 && this.filter.mayWait(kind, words);
+  }
+
+  /** False only when no entry waits for any of `provides` (5 words a key: kind, words). */
+  mayWaitForAny(provides: Uint32Array): boolean {
+    return this.waiting.size > 0 && this.filter.mayWaitForAny(provides);
   }
 
   get(id: string): DeferredEntry | undefined {

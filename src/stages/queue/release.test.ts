@@ -24,7 +24,7 @@ function simulate(arrivals: IngestRecord[]): LogRecord[] {
       const rec: LogRecord = { ...r, lid: log.length + 1, toid, appendedAt: '' };
       log.push(rec);
       // As the stage does: spell out only the keys the waiting filter lets through.
-      for (const k of index.add(logKeysOf(rec), (kind, w) => deferred.filter.mayWait(kind, w))) {
+      for (const k of index.add(logKeysOf(rec), (kind, w) => deferred.mayWait(kind, w))) {
         for (const e of deferred.satisfy(k).filter((x) => x.missing.length === 0)) {
           deferred.remove(e.id);
           work.push(e.record());
