@@ -69,7 +69,10 @@ export class BenchChild {
       ? ['--cpu-prof', `--cpu-prof-dir=${this.spec.cpuProfDir}`, '--cpu-prof-interval=500']
       : [];
     const loader = this.spec.tsx ? ['--import', 'tsx'] : [];
-    const child = spawn(process.execPath, [...prof, ...loader, ...this.spec.args], {
+    // BENCH_NODE_FLAGS_QUEUE="--heap-growing-percent=50": V8/Node flags for one process only.
+    const flagsVar = `BENCH_NODE_FLAGS_${this.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+    const flags = (process.env[flagsVar] ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...flags, ...prof, ...loader, ...this.spec.args], {
       cwd: ROOT,
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

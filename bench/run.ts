@@ -14,6 +14,7 @@
  *   BENCH_STALL_MS=30000  a run ends when nothing was appended for this long
  *   BENCH_CONCURRENCY=8   input partitions whose transactions overlap, in the filter and queue
  *                         (kafka.partitionsConcurrency) and in each baseline hop alike
+ *   BENCH_NODE_FLAGS_<PROCESS>=  Node/V8 flags for one stage process (e.g. BENCH_NODE_FLAGS_QUEUE)
  *   BENCH_DEFERRED=100000 records left waiting in the queue for the `deferred` workload (runs last)
  *   BENCH_TOPIC_MAX_MESSAGE_BYTES=0
  *                         max.message.bytes set on every bench topic (0 = the declarations as shipped).
