@@ -48,7 +48,8 @@ if (!gc) throw new Error('run with --expose-gc (npx tsx --expose-gc bench/deferr
 function snapshot(): { heap: number; offHeap: number; rss: number } {
   for (let i = 0; i < 4; i++) gc?.();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, offHeap: m.external + m.arrayBuffers, rss: m.rss };
+  // `external` includes `arrayBuffers` (Buffers): adding both counted Buffers twice.
+  return { heap: m.heapUsed, offHeap: m.external, rss: m.rss };
 }
 
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;

@@ -1,5 +1,6 @@
 import { decodeIngest, type IngestRecord } from '../../record';
 import type { PrereqKey } from '../../record/prerequisites';
+import { ArenaChunk, ByteArena, type ArenaSlot } from './byte-arena';
 import { WaitingFilter } from './waiting-filter';
 
 const NONE: readonly PrereqKey[] = Object.freeze([]);
@@ -8,16 +9,16 @@ const NONE_WAITING: readonly DeferredEntry[] = Object.freeze([]);
 /**
  * One deferred record, kept small: 100 000 of them must cost well under 150 MB (issue 8).
  * The record stays encoded, exactly the `released` value it will be sent as, and is decoded
- * only when released or dead-lettered. The bytes are held as a one-byte (latin1) string,
- * one char per byte, lossless: ~20 bytes of overhead on the V8 heap, where a Buffer of its
- * own costs ~450 (ArrayBuffer + backing store) and a pooled copy pins an 8 KiB slab
- * (bench/deferred-memory.ts). What it still waits for is one key alone in the common case.
+ * only when released or dead-lettered. Its bytes are a copy of their own until a DeferredSet
+ * takes the entry, then a slot of the set's ByteArena (off the V8 heap: byte-arena.ts says
+ * why). What it still waits for is one key alone in the common case.
  */
 export class DeferredEntry {
   /** A release or dead-letter transaction is under way: don't start another. */
   busy = false;
   private wait: PrereqKey | readonly PrereqKey[];
-  private readonly bytes: string;
+  /** Only DeferredSet moves it (into and within its arena). */
+  slot: ArenaSlot;
 
   constructor(
     readonly id: string,
@@ -28,22 +29,25 @@ export class DeferredEntry {
     readonly deadline: number | null,
     missing: readonly PrereqKey[],
   ) {
-    this.bytes = encoded.toString('latin1');
+    const own = new ArenaChunk(Buffer.from(encoded));
+    own.live = encoded.length;
+    this.slot = { chunk: own, offset: 0, length: encoded.length };
     // Deduplicated: a pretoid and a replicated record's clock may name the same TOId.
     this.wait =
       missing.length === 1 ? missing[0] : missing.length === 0 ? NONE : [...new Set(missing)];
   }
 
-  /** The `released` message value. */
+  /** The `released` message value (a view: the bytes are never written again). */
   encoded(): Buffer {
-    return Buffer.from(this.bytes, 'latin1');
+    const { chunk, offset, length } = this.slot;
+    return chunk.buf.subarray(offset, offset + length);
   }
 
   record(): IngestRecord {
     return decodeIngest(this.encoded());
   }
 
-  /** The record and its `released` value, for a release (one copy out of the string). */
+  /** The record and its `released` value, for a release. */
   unpack(): [IngestRecord, Buffer] {
     const value = this.encoded();
     return [decodeIngest(value), value];
@@ -84,6 +88,13 @@ export class DeferredSet {
   private readonly waiting = new Map<PrereqKey, Waiters>();
   /** The waiting index's keys as digests, a superset: who may wait, without key strings. */
   private readonly filter = new WaitingFilter();
+  /** The entries' bytes. */
+  private readonly arena = new ByteArena();
+
+  /** Bytes of deferred records held, and what their arena's chunks take (for the memory probe). */
+  get bytes(): { live: number; held: number } {
+    return { live: this.arena.live, held: this.arena.held };
+  }
 
   get size(): number {
     return this.entries.size;
@@ -115,6 +126,7 @@ export class DeferredSet {
   add(entry: DeferredEntry): void {
     this.remove(entry.id);
     this.entries.set(entry.id, entry);
+    entry.slot = this.arena.put(entry.encoded());
     for (const k of entry.missing) {
       const w = this.waiting.get(k);
       if (w === undefined) {
@@ -129,6 +141,8 @@ export class DeferredSet {
     const e = this.entries.get(id);
     if (!e) return undefined;
     this.entries.delete(id);
+    this.arena.free(e.slot);
+    if (this.arena.wasteful) this.compactBytes();
     for (const k of e.missing) {
       const w = this.waiting.get(k);
       if (w === e) this.waiting.delete(k);
@@ -139,6 +153,16 @@ export class DeferredSet {
     }
     this.filter.compact(this.waiting.keys(), this.waiting.size);
     return e;
+  }
+
+  /** Moves every entry's bytes into fresh chunks; the old ones are dropped as they empty. */
+  private compactBytes(): void {
+    this.arena.restart();
+    for (const e of this.entries.values()) {
+      const old = e.slot;
+      e.slot = this.arena.put(e.encoded());
+      this.arena.free(old);
+    }
   }
 
   /** Marks `key` satisfied; returns every entry that waited for it (callers check `ready`). */
