@@ -25,6 +25,11 @@ export class ChangelogView<T> {
     return this.entries.size;
   }
 
+  /** A view filled by its owner is its own ViewSource (lazy-changelog.ts; tests). */
+  view(): Promise<ChangelogView<T>> {
+    return Promise.resolve(this);
+  }
+
   get(key: string): T | undefined {
     const v = this.entries.get(key);
     return v === undefined ? undefined : this.resolve(key, v);

@@ -3,16 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { ChariotsError } from '../../errors';
 import { clientLimits, createApp } from '../../http/app';
 import { authFromConfig } from '../../http/auth';
-import { BatchingProducer, TransactionalProducer, type Follower } from '../../kafka';
+import { BatchingProducer, TransactionalProducer } from '../../kafka';
 import type { StageContext, StageHandle } from '../types';
-import { ChangelogView } from './changelog-view';
 import {
   parseDeadLetterEntry,
   parseDeferredEntry,
   type DeadLetterEntry,
   type DeferredEntry,
 } from './entries';
-import { followChangelog } from './followers';
+import { LazyChangelogView } from './lazy-changelog';
 import { LogWaiterFeed } from './log-waiter-feed';
 import { redriveMessages } from './redrive';
 import { BATCHER_OPENAPI, registerBatcherRoutes } from './routes';
@@ -45,9 +44,7 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
   };
   let ready = false;
   ctx.health.register('batcher', () => ready);
-  const followers: Follower[] = [];
   // Runs in reverse: stop accepting (TCP, HTTP), flush the producer, then stop reading.
-  cleanup.push(() => Promise.all(followers.map((f) => f.close())));
   try {
     const producer = new BatchingProducer(kafka, {
       lingerMs: config.batcher.lingerMs,
@@ -92,16 +89,20 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
     };
 
     const waiters = new AppendWaiters();
-    const deferred = new ChangelogView<DeferredEntry>(parseDeferredEntry);
-    const deadletter = new ChangelogView<DeadLetterEntry>(parseDeadLetterEntry);
-    const waitFeed = new LogWaiterFeed(kafka, topics.logkeys, waiters, logger);
-    cleanup.push(() => waitFeed.close());
-    followers.push(
-      ...(await Promise.all([
-        followChangelog(kafka, topics.deferred, deferred, logger),
-        followChangelog(kafka, topics.deadletter, deadletter, logger),
-      ])),
+    const deferred = new LazyChangelogView<DeferredEntry>(
+      kafka,
+      topics.deferred,
+      parseDeferredEntry,
+      logger,
     );
+    const deadletter = new LazyChangelogView<DeadLetterEntry>(
+      kafka,
+      topics.deadletter,
+      parseDeadLetterEntry,
+      logger,
+    );
+    const waitFeed = new LogWaiterFeed(kafka, topics.logkeys, waiters, logger);
+    cleanup.push(() => Promise.all([waitFeed.close(), deferred.close(), deadletter.close()]));
 
     const app = createApp({
       logger,
@@ -179,10 +180,8 @@ export async function start(ctx: StageContext): Promise<BatcherHandle> {
       logger.info({ host: config.tcp.host, port: tcp.port }, 'TCP ingest listening');
     }
 
-    void Promise.all(followers.map((f) => f.caughtUp)).then(() => {
-      ready = true;
-      logger.info({ deferred: deferred.size, deadletter: deadletter.size }, 'batcher ready');
-    });
+    ready = true;
+    logger.info('batcher ready');
 
     let closing: Promise<void> | undefined;
     return {

@@ -2,6 +2,7 @@ import { BrokerUnavailableError } from '../../errors';
 import type { Follower, KafkaClient } from '../../kafka';
 import type { Logger } from '../../logger';
 import { followLogForWaiters } from './followers';
+import { LazyFollower } from './lazy-follower';
 import type { AppendWaiters } from './waiters';
 
 /**
@@ -13,54 +14,37 @@ import type { AppendWaiters } from './waiters';
  * (followTopic seeks to it), so a record produced after `ready()` resolved is always seen.
  */
 export class LogWaiterFeed {
-  private follower: Promise<Follower> | undefined;
-  private lastUse = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly follower: LazyFollower<Follower>;
 
   constructor(
-    private readonly kafka: KafkaClient,
-    private readonly topic: string,
-    private readonly waiters: AppendWaiters,
-    private readonly logger: Logger,
-    private readonly idleMs = 300_000,
+    kafka: KafkaClient,
+    topic: string,
+    waiters: AppendWaiters,
+    logger: Logger,
+    idleMs = 300_000,
   ) {
-    this.timer = setInterval(() => void this.closeIfIdle(), Math.min(idleMs, 60_000));
-    this.timer.unref();
+    this.follower = new LazyFollower(
+      'log follower for wait=appended',
+      () => followLogForWaiters(kafka, topic, waiters, logger),
+      logger,
+      idleMs,
+      () => waiters.size > 0,
+    );
   }
 
   get running(): boolean {
-    return this.follower !== undefined;
+    return this.follower.started;
   }
 
   async ready(): Promise<void> {
-    this.lastUse = Date.now();
-    if (!this.follower) {
-      const started = followLogForWaiters(this.kafka, this.topic, this.waiters, this.logger);
-      this.follower = started;
-      started.catch(() => {
-        if (this.follower === started) this.follower = undefined;
-      });
-      this.logger.debug('log follower for wait=appended starting');
-    }
     try {
-      await this.follower;
+      await this.follower.use();
     } catch (e) {
       throw new BrokerUnavailableError('cannot follow the log to wait for the append', e);
     }
   }
 
-  private async closeIfIdle(): Promise<void> {
-    const f = this.follower;
-    if (!f || this.waiters.size > 0 || Date.now() - this.lastUse < this.idleMs) return;
-    this.follower = undefined;
-    this.logger.debug('log follower for wait=appended idle; stopping');
-    await (await f.catch(() => undefined))?.close().catch(() => undefined);
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    const f = this.follower;
-    this.follower = undefined;
-    await (await f?.catch(() => undefined))?.close();
+  close(): Promise<void> {
+    return this.follower.close();
   }
 }

@@ -1,12 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ChariotsError, ValidationError } from '../../errors';
 import { errorResponses } from '../../http/schemas';
 import type { ChangelogView } from './changelog-view';
 import type { DeadLetterEntry, DeferredEntry } from './entries';
+import type { ViewSource } from './lazy-changelog';
 
 export interface AdminRouteDeps {
-  deferred: ChangelogView<DeferredEntry>;
-  deadletter: ChangelogView<DeadLetterEntry>;
+  deferred: ViewSource<DeferredEntry>;
+  deadletter: ViewSource<DeadLetterEntry>;
   /** Re-drives one dead-lettered record (atomically: back into the pipeline + tombstone). */
   redrive(entry: DeadLetterEntry): Promise<void>;
 }
@@ -33,46 +34,59 @@ function pageQuery(query: unknown): { limit: number; after?: string } {
 
 /**
  * Visibility of bounded waiting (SPEC §2.6): what waits for prerequisites, what gave up,
- * and the way back. Lists are this instance's materialized view of the compacted topics,
- * so an entry produced a moment ago may take a fetch interval to show up.
+ * and the way back. Lists are this instance's materialized view of the compacted topics
+ * (read from the start on the first request after a quiet spell, lazy-changelog.ts), so an
+ * entry produced a moment ago may take a fetch interval to show up.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
   app.get('/deferred', { schema: listSchema('deferred') }, async (req) => {
     const { limit, after } = pageQuery(req.query);
-    const { items, next } = deps.deferred.page(limit, after);
-    return { deferred: items, count: deps.deferred.size, next };
+    const view = await deps.deferred.view();
+    const { items, next } = view.page(limit, after);
+    return { deferred: items, count: view.size, next };
   });
 
   app.get('/deadletter', { schema: listSchema('deadletter') }, async (req) => {
     const { limit, after } = pageQuery(req.query);
-    const { items, next } = deps.deadletter.page(limit, after);
-    return { deadletter: items, count: deps.deadletter.size, next };
+    const view = await deps.deadletter.view();
+    const { items, next } = view.page(limit, after);
+    return { deadletter: items, count: view.size, next };
   });
 
   // Concurrent retries of one id share one re-drive, so a double click re-drives once.
   const inFlight = new Map<string, Promise<void>>();
+  const startRedrive = (
+    view: ChangelogView<DeadLetterEntry>,
+    id: string,
+    log: FastifyBaseLogger,
+  ): Promise<void> => {
+    const entry = view.get(id);
+    if (!entry)
+      throw new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `record ${id} is not dead-lettered`, {
+        details: { id },
+      });
+    if (!entry.record) {
+      throw new ValidationError(
+        'CHARIOTS_ERR_BAD_RECORD',
+        `dead letter ${id} holds no valid record (${entry.reason || entry.code}); it cannot be re-driven, produce a corrected record instead`,
+      );
+    }
+    const running = deps.redrive(entry).then(() => view.delete(id));
+    inFlight.set(id, running);
+    void running.then(
+      () => inFlight.delete(id),
+      () => inFlight.delete(id),
+    );
+    log.info({ id }, 're-driving dead-lettered record');
+    return running;
+  };
   app.post<{ Params: { id: string } }>('/deadletter/:id/retry', { schema: RETRY }, async (req) => {
     const { id } = req.params;
     let running = inFlight.get(id);
     if (!running) {
-      const entry = deps.deadletter.get(id);
-      if (!entry)
-        throw new ChariotsError('CHARIOTS_ERR_NOT_FOUND', `record ${id} is not dead-lettered`, {
-          details: { id },
-        });
-      if (!entry.record) {
-        throw new ValidationError(
-          'CHARIOTS_ERR_BAD_RECORD',
-          `dead letter ${id} holds no valid record (${entry.reason || entry.code}); it cannot be re-driven, produce a corrected record instead`,
-        );
-      }
-      running = deps.redrive(entry).then(() => deps.deadletter.delete(id));
-      inFlight.set(id, running);
-      void running.then(
-        () => inFlight.delete(id),
-        () => inFlight.delete(id),
-      );
-      req.log.info({ id }, 're-driving dead-lettered record');
+      const view = await deps.deadletter.view();
+      // A retry of the same id may have started while the view was being read.
+      running = inFlight.get(id) ?? startRedrive(view, id, req.log);
     }
     await running;
     return { id, redriven: true };
