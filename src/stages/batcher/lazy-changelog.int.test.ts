@@ -14,7 +14,7 @@ describe('LazyChangelogView (GET /deferred and /deadletter)', () => {
       env.topics.deferred,
       parseDeferredEntry,
       testLogger,
-      1500,
+      { idleMs: 1500 },
     );
     const put = (id: string, value: string | null) =>
       producer.send({
@@ -53,4 +53,38 @@ describe('LazyChangelogView (GET /deferred and /deadletter)', () => {
       await producer.close();
     }
   }, 90_000);
+
+  it('a view that cannot catch up in time answers BROKER_UNAVAILABLE, and close() does not wait for a start', async () => {
+    const env = await testEnvironment('lazyview-slow');
+    // 1 ms: no follower can start and catch up that fast (several broker round trips).
+    const slow = new LazyChangelogView(
+      env.kafka,
+      env.topics.deferred,
+      parseDeferredEntry,
+      testLogger,
+      {
+        catchUpMs: 1,
+      },
+    );
+    try {
+      await expect(slow.view()).rejects.toMatchObject({ code: 'CHARIOTS_ERR_BROKER_UNAVAILABLE' });
+      expect(slow.running).toBe(false); // the next request starts over
+    } finally {
+      await slow.close();
+    }
+    const closing = new LazyChangelogView(
+      env.kafka,
+      env.topics.deferred,
+      parseDeferredEntry,
+      testLogger,
+      {
+        catchUpMs: 60_000,
+      },
+    );
+    const first = closing.view().catch((e: unknown) => e);
+    const t0 = Date.now();
+    await closing.close();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await first).toMatchObject({ code: 'CHARIOTS_ERR_BROKER_UNAVAILABLE' });
+  }, 60_000);
 });

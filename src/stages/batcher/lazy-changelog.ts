@@ -11,6 +11,17 @@ export interface ViewSource<T> {
   view(): Promise<ChangelogView<T>>;
 }
 
+export interface LazyChangelogOptions {
+  /** Stop following this long after the last request (ms). */
+  idleMs?: number;
+  /**
+   * A first request waits at most this long for the view to catch up (ms); then it is
+   * answered 503 and the follower stopped, so that a broker outage neither hangs requests
+   * nor leaves a consumer behind. The next request starts over.
+   */
+  catchUpMs?: number;
+}
+
 /**
  * A compacted changelog (`deferred`, `deadletter`) read into a ChangelogView only while
  * someone lists it: the first request starts a follower from the earliest offset and waits
@@ -21,20 +32,45 @@ export interface ViewSource<T> {
  */
 export class LazyChangelogView<T> implements ViewSource<T> {
   private readonly follower: LazyFollower<{ view: ChangelogView<T>; close(): Promise<void> }>;
+  /** Settles when close() is called: a start still catching up gives up at once. */
+  private readonly closing: Promise<void>;
+  private markClosing!: () => void;
 
   constructor(
     kafka: KafkaClient,
     private readonly topic: string,
     parse: (key: string, value: Buffer) => T,
     logger: Logger,
-    idleMs = 300_000,
+    { idleMs = 300_000, catchUpMs = 30_000 }: LazyChangelogOptions = {},
   ) {
+    this.closing = new Promise((r) => (this.markClosing = r));
     this.follower = new LazyFollower(
       `${topic} view`,
       async () => {
         const view = new ChangelogView<T>(parse);
-        const f = await followChangelog(kafka, topic, view, logger);
-        await f.caughtUp;
+        // The whole start is bounded: with the broker down, even connecting retries forever.
+        const started = followChangelog(kafka, topic, view, logger);
+        let timer: NodeJS.Timeout | undefined;
+        let outcome: 'caught up' | 'closing' | 'timeout';
+        try {
+          outcome = await Promise.race([
+            started.then((f) => f.caughtUp).then(() => 'caught up' as const),
+            this.closing.then(() => 'closing' as const),
+            new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), catchUpMs))),
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (outcome !== 'caught up') {
+          // Stopped whenever it gets that far: no consumer is left behind.
+          void started.then((f) => f.close()).catch(() => undefined);
+          throw new Error(
+            outcome === 'timeout'
+              ? `not caught up with ${topic} after ${catchUpMs} ms`
+              : 'the batcher is closing',
+          );
+        }
+        const f = await started;
         return { view, close: () => f.close() };
       },
       logger,
@@ -55,6 +91,7 @@ export class LazyChangelogView<T> implements ViewSource<T> {
   }
 
   close(): Promise<void> {
+    this.markClosing();
     return this.follower.close();
   }
 }

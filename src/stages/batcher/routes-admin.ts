@@ -160,7 +160,8 @@ function listSchema(kind: 'deferred' | 'deadletter') {
           next: { type: 'string', nullable: true, description: 'The `after` of the next page' },
         },
       },
-      ...errorResponses(400),
+      // 503: the changelog could not be read (lazy-changelog.ts).
+      ...errorResponses(400, 503),
     },
   };
 }
