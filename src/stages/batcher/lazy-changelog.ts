@@ -5,6 +5,8 @@ import { ChangelogView } from './changelog-view';
 import { followChangelog } from './followers';
 import { LazyFollower } from './lazy-follower';
 
+const ABANDON_WAIT_MS = 5_000;
+
 /** Where the admin routes get a changelog's view from. */
 export interface ViewSource<T> {
   /** The view, caught up with the topic's end as of the first use. */
@@ -35,6 +37,8 @@ export class LazyChangelogView<T> implements ViewSource<T> {
   /** Settles when close() is called: a start still catching up gives up at once. */
   private readonly closing: Promise<void>;
   private markClosing!: () => void;
+  /** Starts given up (timeout, closing) whose follower is still being stopped. */
+  private readonly abandoned = new Set<Promise<void>>();
 
   constructor(
     kafka: KafkaClient,
@@ -63,7 +67,9 @@ export class LazyChangelogView<T> implements ViewSource<T> {
         }
         if (outcome !== 'caught up') {
           // Stopped whenever it gets that far: no consumer is left behind.
-          void started.then((f) => f.close()).catch(() => undefined);
+          const stopping = started.then((f) => f.close()).catch(() => undefined);
+          this.abandoned.add(stopping);
+          void stopping.then(() => this.abandoned.delete(stopping));
           throw new Error(
             outcome === 'timeout'
               ? `not caught up with ${topic} after ${catchUpMs} ms`
@@ -90,8 +96,18 @@ export class LazyChangelogView<T> implements ViewSource<T> {
     }
   }
 
-  close(): Promise<void> {
+  /**
+   * Ends a start still catching up at once; waits up to `ABANDON_WAIT_MS` for given-up starts
+   * to stop their consumers (with the broker gone, connecting never ends: no waiting forever).
+   */
+  async close(): Promise<void> {
     this.markClosing();
-    return this.follower.close();
+    await this.follower.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.abandoned),
+      new Promise((r) => (timer = setTimeout(r, ABANDON_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 }
