@@ -5,8 +5,6 @@ import { ChangelogView } from './changelog-view';
 import { followChangelog } from './followers';
 import { LazyFollower } from './lazy-follower';
 
-const ABANDON_WAIT_MS = 5_000;
-
 /** Where the admin routes get a changelog's view from. */
 export interface ViewSource<T> {
   /** The view, caught up with the topic's end as of the first use. */
@@ -18,8 +16,7 @@ export interface LazyChangelogOptions {
   idleMs?: number;
   /**
    * A first request waits at most this long for the view to catch up (ms); then it is
-   * answered 503 and the follower stopped, so that a broker outage neither hangs requests
-   * nor leaves a consumer behind. The next request starts over.
+   * answered 503 and the follower stopped (lazy-follower.ts). The next request starts over.
    */
   catchUpMs?: number;
 }
@@ -33,12 +30,11 @@ export interface LazyChangelogOptions {
  * (docs/performance.md, session 9) for a list that is rarely asked for.
  */
 export class LazyChangelogView<T> implements ViewSource<T> {
-  private readonly follower: LazyFollower<{ view: ChangelogView<T>; close(): Promise<void> }>;
-  /** Settles when close() is called: a start still catching up gives up at once. */
-  private readonly closing: Promise<void>;
-  private markClosing!: () => void;
-  /** Starts given up (timeout, closing) whose follower is still being stopped. */
-  private readonly abandoned = new Set<Promise<void>>();
+  private readonly follower: LazyFollower<{
+    view: ChangelogView<T>;
+    ready: Promise<void>;
+    close(): Promise<void>;
+  }>;
 
   constructor(
     kafka: KafkaClient,
@@ -47,40 +43,15 @@ export class LazyChangelogView<T> implements ViewSource<T> {
     logger: Logger,
     { idleMs = 300_000, catchUpMs = 30_000 }: LazyChangelogOptions = {},
   ) {
-    this.closing = new Promise((r) => (this.markClosing = r));
     this.follower = new LazyFollower(
       `${topic} view`,
       async () => {
         const view = new ChangelogView<T>(parse);
-        // The whole start is bounded: with the broker down, even connecting retries forever.
-        const started = followChangelog(kafka, topic, view, logger);
-        let timer: NodeJS.Timeout | undefined;
-        let outcome: 'caught up' | 'closing' | 'timeout';
-        try {
-          outcome = await Promise.race([
-            started.then((f) => f.caughtUp).then(() => 'caught up' as const),
-            this.closing.then(() => 'closing' as const),
-            new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), catchUpMs))),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
-        if (outcome !== 'caught up') {
-          // Stopped whenever it gets that far: no consumer is left behind.
-          const stopping = started.then((f) => f.close()).catch(() => undefined);
-          this.abandoned.add(stopping);
-          void stopping.then(() => this.abandoned.delete(stopping));
-          throw new Error(
-            outcome === 'timeout'
-              ? `not caught up with ${topic} after ${catchUpMs} ms`
-              : 'the batcher is closing',
-          );
-        }
-        const f = await started;
-        return { view, close: () => f.close() };
+        const f = await followChangelog(kafka, topic, view, logger);
+        return { view, ready: f.caughtUp, close: () => f.close() };
       },
       logger,
-      idleMs,
+      { idleMs, startMs: catchUpMs },
     );
   }
 
@@ -96,18 +67,7 @@ export class LazyChangelogView<T> implements ViewSource<T> {
     }
   }
 
-  /**
-   * Ends a start still catching up at once; waits up to `ABANDON_WAIT_MS` for given-up starts
-   * to stop their consumers (with the broker gone, connecting never ends: no waiting forever).
-   */
-  async close(): Promise<void> {
-    this.markClosing();
-    await this.follower.close();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(this.abandoned),
-      new Promise((r) => (timer = setTimeout(r, ABANDON_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return this.follower.close();
   }
 }

@@ -27,8 +27,7 @@ export class LogWaiterFeed {
       'log follower for wait=appended',
       () => followLogForWaiters(kafka, topic, waiters, logger),
       logger,
-      idleMs,
-      () => waiters.size > 0,
+      { idleMs, keep: () => waiters.size > 0 },
     );
   }
 
