@@ -23,13 +23,16 @@ export class DeferredEntry {
   constructor(
     readonly id: string,
     readonly partition: number,
-    /** encodeIngest form; copied, so a slice of a fetch buffer is not kept alive. */
+    /**
+     * encodeIngest form. Held as given until a DeferredSet takes the entry and copies it into
+     * its arena (so a slice of a fetch buffer is not kept alive): one copy, not two.
+     */
     encoded: Buffer,
     /** ms since epoch, or null = wait forever. */
     readonly deadline: number | null,
     missing: readonly PrereqKey[],
   ) {
-    const own = new ArenaChunk(Buffer.from(encoded));
+    const own = new ArenaChunk(encoded);
     own.live = encoded.length;
     this.slot = { chunk: own, offset: 0, length: encoded.length };
     // Deduplicated: a pretoid and a replicated record's clock may name the same TOId.
