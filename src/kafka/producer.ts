@@ -27,15 +27,33 @@ export interface BatchingProducerOptions {
 interface Waiting {
   message: OutMessage;
   bytes: number;
+  /** The call it came with, and its place there. */
+  group: SendGroup;
+  index: number;
   /** Its caller was answered with a timeout while it still waited in the queue: not sent. */
   expired?: boolean;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  /** Its outcome is recorded (an acknowledgement after a timeout changes nothing). */
+  settled?: boolean;
+}
+
+/**
+ * The messages of one send call: ONE promise, and with ackTimeoutMs one timer, per call
+ * rather than per message. A POST /records of 1 000 records used to cost 2 000 promises,
+ * a Promise.race and a timer per record (GC was 17 % of the batcher's profile in (b)).
+ */
+interface SendGroup {
+  /** Per message: null once acknowledged, else why not. */
+  outcomes: Array<ChariotsError | null>;
+  /** Messages not settled yet. */
+  left: number;
+  members: Waiting[];
+  timer?: NodeJS.Timeout;
+  finish: (outcomes: Array<ChariotsError | null>) => void;
 }
 
 const sizeOf = (m: OutMessage): number =>
   (m.value?.length ?? 0) + (m.key?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
-/** What a queued message costs beyond its key and value (objects, closures, timer). */
+/** What a queued message costs beyond its key and value (its objects). */
 const MESSAGE_OVERHEAD_BYTES = 200;
 
 /**
@@ -116,52 +134,70 @@ export class BatchingProducer {
     return undefined;
   }
 
-  send(message: OutMessage): Promise<void> {
-    const refused = this.refuses([message]);
-    return refused ? Promise.reject(refused) : this.enqueue(message);
+  async send(message: OutMessage): Promise<void> {
+    const [outcome] = await this.sendEach([message]);
+    if (outcome) throw outcome;
   }
 
   /** All or nothing: the whole batch is admitted, or refused with OVERLOADED before any is queued. */
-  sendMany(messages: OutMessage[]): Promise<void> {
+  async sendMany(messages: OutMessage[]): Promise<void> {
+    const failed = (await this.sendEach(messages)).find((o) => o !== null);
+    if (failed) throw failed;
+  }
+
+  /**
+   * All or nothing like sendMany (throws OVERLOADED, SHUTTING_DOWN), but settles with each
+   * message's outcome: null once the broker acknowledged it, else the error (a produce
+   * failure, or BROKER_UNAVAILABLE when ackTimeoutMs passed first).
+   */
+  sendEach(messages: OutMessage[]): Promise<Array<ChariotsError | null>> {
     const refused = this.refuses(messages);
     if (refused) return Promise.reject(refused);
-    return Promise.all(messages.map((m) => this.enqueue(m))).then(() => undefined);
-  }
-
-  /** All or nothing like sendMany (throws OVERLOADED), but one promise per message. */
-  sendEach(messages: OutMessage[]): Array<Promise<void>> {
-    const refused = this.refuses(messages);
-    if (refused) throw refused;
-    return messages.map((m) => this.enqueue(m));
-  }
-
-  private enqueue(message: OutMessage): Promise<void> {
-    const bytes = sizeOf(message);
-    this.bytes += bytes;
-    const waiting = { message, bytes } as Waiting;
-    const acked = new Promise<void>((resolve, reject) => {
-      waiting.resolve = resolve;
-      waiting.reject = reject;
-      this.queue.push(waiting);
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise((finish) => {
+      const group: SendGroup = {
+        outcomes: new Array<ChariotsError | null>(messages.length).fill(null),
+        left: messages.length,
+        members: new Array<Waiting>(messages.length),
+        finish,
+      };
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i];
+        const bytes = sizeOf(message);
+        this.bytes += bytes;
+        const w: Waiting = { message, bytes, group, index: i };
+        group.members[i] = w;
+        this.queue.push(w);
+      }
+      const { ackTimeoutMs } = this.options;
+      // A message still queued is dropped at the next flush (its caller retries with the same
+      // id); one in flight stays counted until the broker answers, so a hanging broker cannot
+      // make the queue grow past the limits.
+      if (ackTimeoutMs) group.timer = setTimeout(() => this.expire(group), ackTimeoutMs);
       this.schedule();
     });
-    const { ackTimeoutMs } = this.options;
-    if (!ackTimeoutMs) return acked;
-    // A message still queued is dropped at the next flush (its caller retries with the same
-    // id); one in flight stays counted until the broker answers, so a hanging broker cannot
-    // make the queue grow past the limits.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        waiting.expired = true;
-        reject(
-          new BrokerUnavailableError(
-            `the broker did not acknowledge the write within ${ackTimeoutMs} ms; it may still be appended, retry with the same id`,
-          ),
-        );
-      }, ackTimeoutMs);
-    });
-    return Promise.race([acked, late]).finally(() => clearTimeout(timer));
+  }
+
+  private expire(group: SendGroup): void {
+    const late = new BrokerUnavailableError(
+      `the broker did not acknowledge the write within ${this.options.ackTimeoutMs} ms; it may still be appended, retry with the same id`,
+    );
+    for (const w of group.members) {
+      if (w.settled) continue;
+      w.expired = true;
+      this.settle(w, late);
+    }
+  }
+
+  /** Records one message's outcome; its call settles with the last of them. */
+  private settle(w: Waiting, outcome: ChariotsError | null): void {
+    if (w.settled) return;
+    w.settled = true;
+    const group = w.group;
+    group.outcomes[w.index] = outcome;
+    if (--group.left > 0) return;
+    if (group.timer) clearTimeout(group.timer);
+    group.finish(group.outcomes);
   }
 
   private schedule(): void {
@@ -198,7 +234,7 @@ export class BatchingProducer {
               topicMessages: groupByTopic(chunk),
             });
           }
-          for (const w of batch) w.resolve();
+          for (const w of batch) this.settle(w, null);
           const rate = (batch.length * 1000) / Math.max(1, Date.now() - started);
           this.ackRate = this.ackRate === 0 ? rate : 0.7 * this.ackRate + 0.3 * rate;
         } catch (e) {
@@ -208,7 +244,7 @@ export class BatchingProducer {
             `the broker did not acknowledge the write: ${(e as Error).message}`,
             e,
           );
-          for (const w of batch) w.reject(err);
+          for (const w of batch) this.settle(w, err);
         } finally {
           this.inFlight = 0;
           this.bytes -= batchBytes;

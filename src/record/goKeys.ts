@@ -21,19 +21,38 @@ export function goFold(name: string): string {
   );
 }
 
+/** A struct's field names, and the same names by fold: built once per names list. */
+interface FieldIndex {
+  exact: Set<string>;
+  byFold: Map<string, string>;
+}
+
+const indexes = new WeakMap<readonly string[], FieldIndex>();
+
+function indexOf(names: readonly string[]): FieldIndex {
+  let index = indexes.get(names);
+  if (!index) {
+    index = { exact: new Set(names), byFold: new Map(names.map((n) => [goFold(n), n])) };
+    indexes.set(names, index);
+  }
+  return index;
+}
+
 /**
  * Picks the Go struct fields `names` out of a decoded JSON object: for each field name, the
  * value of the last key that matches it exactly or by fold (see above); absent → missing.
+ * The names' folds are computed once per list (folding them on every call was ~2 µs of the
+ * TCP batcher's ~25 µs per record).
  */
 export function goFields<N extends string>(
   obj: Record<string, unknown>,
   names: readonly N[],
 ): Partial<Record<N, unknown>> {
-  const byFold = new Map<string, N>();
-  for (const n of names) byFold.set(goFold(n), n);
+  const { exact, byFold } = indexOf(names);
   const out: Partial<Record<N, unknown>> = {};
-  for (const key of Object.keys(obj)) {
-    const field = (names as readonly string[]).includes(key) ? (key as N) : byFold.get(goFold(key));
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    const field = (exact.has(key) ? key : byFold.get(goFold(key))) as N | undefined;
     if (field !== undefined) out[field] = obj[key];
   }
   return out;

@@ -41,6 +41,7 @@ export {
 export { logKeysOf, encodeLogKeys, decodeLogKeys, MAX_LOG_KEYS_BYTES } from './log-keys';
 export type { LogKeys } from './log-keys';
 export { parseExternalIngest } from './external';
+export { completeIngest, isoAt } from './ingest';
 export type { ExternalIngestContext } from './external';
 export { encodeFrame, FrameDecoder, FramingError, DEFAULT_MAX_FRAME_BYTES } from './frame';
 export type { Frame, FrameType, DecodedFrame } from './frame';

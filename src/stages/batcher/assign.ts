@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { IngestRecord, RecordInput } from '../../record';
+import { completeIngest, type IngestRecord, type RecordInput } from '../../record';
 
 /**
- * What the batcher adds to a validated record (SPEC §1): an id when the client gave none
- * (a UUID; a client that wants safe retries sends its own), this datacenter for host 0,
- * and the receive time.
+ * The batcher's completion of a validated record (src/record/ingest.ts): a UUID when the
+ * client gave no id (a client that wants safe retries sends its own), this datacenter for
+ * host 0, and the receive time.
  */
 export function toIngest(
   input: RecordInput,
   dcId: number,
-  now: Date = new Date(),
+  nowMs: number = Date.now(),
   newId: () => string = randomUUID,
 ): IngestRecord {
-  return {
-    ...input,
-    id: input.id ?? newId(),
-    host: input.host === 0 ? dcId : input.host,
-    receivedAt: now.toISOString(),
-  };
+  return completeIngest(input, dcId, nowMs, newId);
 }

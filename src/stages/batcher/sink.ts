@@ -33,9 +33,6 @@ export interface RecordSink {
   whyFull?(): string;
 }
 
-const asChariots = (e: unknown): ChariotsError =>
-  e instanceof ChariotsError ? e : new ChariotsError('CHARIOTS_ERR_INTERNAL', String(e));
-
 /** The real sink: the ingest topic, key = seed (so a seed's records share a partition). */
 export class ProducerSink implements RecordSink {
   constructor(
@@ -70,8 +67,6 @@ export class ProducerSink implements RecordSink {
       key: r.seed,
       value: encodeIngest(r),
     }));
-    const acks = this.producer.sendEach(messages);
-    const settled = await Promise.allSettled(acks);
-    return settled.map((s) => (s.status === 'fulfilled' ? null : asChariots(s.reason)));
+    return this.producer.sendEach(messages);
   }
 }
