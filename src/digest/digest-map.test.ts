@@ -20,7 +20,7 @@ describe('DigestMap', () => {
           const ref = new Map<string, number>();
           for (const o of ops) {
             if (o.op === 'set') {
-              m.set(...o.k, o.v);
+              expect(m.set(...o.k, o.v)).toBe(ref.get(o.k.join(',')) ?? -1);
               ref.set(o.k.join(','), o.v);
             } else {
               // keep values not divisible by mod, halved

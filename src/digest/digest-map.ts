@@ -41,14 +41,19 @@ export class DigestMap {
     return this.words[at + 4] - 1;
   }
 
-  /** Stores `value` (0 ≤ value < 2^32 - 1) under the key, replacing what was there. */
-  set(a: number, b: number, c: number, d: number, value: number): void {
+  /**
+   * Stores `value` (0 ≤ value < 2^32 - 1) under the key, replacing what was there; returns
+   * the value replaced, or -1 (one probe where `get` then `set` took two: on a table of
+   * millions of ids each probe is a cache miss).
+   */
+  set(a: number, b: number, c: number, d: number, value: number): number {
     a >>>= 0;
     b >>>= 0;
     c >>>= 0;
     d >>>= 0;
     let at = this.find(a, b, c, d);
-    if (this.words[at + 4] === 0) {
+    const previous = this.words[at + 4] - 1;
+    if (previous === -1) {
       if ((this.count + 1) * 4 > (this.mask + 1) * 3) {
         this.grow();
         at = this.find(a, b, c, d);
@@ -56,6 +61,7 @@ export class DigestMap {
       this.count++;
     }
     this.put(at, a, b, c, d, value + 1);
+    return previous;
   }
 
   /**

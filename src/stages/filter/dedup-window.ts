@@ -53,9 +53,8 @@ export class DedupWindow {
     if (Number.isNaN(this.base)) this.base = atMs - this.windowMs;
     else if (atMs - this.base > MAX_REL) this.rebuild(atMs);
     idDigest(id, 0, w);
-    const prev = this.seen.get(w[0], w[1], w[2], w[3]);
+    const prev = this.seen.set(w[0], w[1], w[2], w[3], Math.max(0, atMs - this.base));
     if (prev === DELETED) this.deleted--;
-    this.seen.set(w[0], w[1], w[2], w[3], Math.max(0, atMs - this.base));
   }
 
   delete(id: string): void {
