@@ -606,6 +606,7 @@ async function main() {
   };
 
   const results: RunResult[] = [];
+  let queueRssBeforeDeferredMb: number | undefined;
   const skipped: string[] = [];
   const profiles: Record<string, ProfileSummary> = {};
   let failure: unknown;
@@ -640,6 +641,11 @@ async function main() {
     for (let run = 1; run <= RUNS; run++) for (const w of regular) await measure(w, run, false);
     const withDeferred = WORKLOADS.find((w) => w.key === 'deferred');
     if (withDeferred && stages?.metricsUrl.queue && DEFERRED > 0) {
+      // What the queue holds before any record is deferred: its RSS grows through the whole
+      // invocation with the log index (every run appends to the log), so run (a)'s peak —
+      // measured earlier, and raised by whatever ran before it — is no fair baseline.
+      const rss = procRss(stages.children.find((c) => c.name === 'queue')?.pid);
+      if (rss !== null) queueRssBeforeDeferredMb = Math.round(rss / 2 ** 20);
       await seedDeferred(kafka, topics.ingest, DEFERRED, stages.metricsUrl.queue, logger);
       for (let run = 1; run <= RUNS; run++) await measure(withDeferred, run, false);
     }
@@ -751,6 +757,7 @@ async function main() {
     runs: results,
     profiles,
     strayAppends: strays,
+    queueRssBeforeDeferredMb,
     applyTopicsRetries: topicRetries,
     pipelineLog: { file: logFile.slice(ROOT.length + 1), counts: logCounts, samples: logSamples },
     failure: failure ? String((failure as Error)?.message ?? failure) : undefined,
