@@ -97,6 +97,13 @@ describe('isJsonObject', () => {
       fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
       fc.constantFrom(0, -0, 1e21, 9007199254740993n, 999999999999999, 1000000000000000),
     );
+    // Strings that could pass for the marker the fast path gives big numbers.
+    const markish = fc.constantFrom(
+      '"\\u0001"',
+      '"\\u00011234567890123456789"',
+      '"\\\\u0001"',
+      '"\\u0001x"',
+    );
     const text = fc.oneof(
       fc.json(),
       // numbers spelled every way JSON allows (and some it does not), inside structures
@@ -112,6 +119,10 @@ describe('isJsonObject', () => {
           { maxLength: 5 },
         )
         .map((ns) => `{"a":[${ns.map(([n, s]) => n + s).join(',')}],"b":{"__proto__":{"x":1}}}`),
+      // big numbers beside strings that spell the marker
+      fc
+        .tuple(number, markish, fc.boolean())
+        .map(([n, m, keyed]) => (keyed ? `{${m}:${String(n)},"s":${m}}` : `[${String(n)},${m}]`)),
       // malformed: cut or spliced JSON
       fc
         .tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '01', '-', '}', '"'))
@@ -121,7 +132,7 @@ describe('isJsonObject', () => {
       fc.property(text, (t) => {
         expect(ours(t)).toEqual(reference(t));
       }),
-      { numRuns: 3000 },
+      { numRuns: 5000 },
     );
   });
 

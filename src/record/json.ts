@@ -22,20 +22,16 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const POSITION = /at position (\d+)/;
 
-/** What `scan` found: every number a short plain integer, or some number needs lossless-json. */
-const PLAIN = -1;
-const NOT_PLAIN = -2;
-
 /**
  * One pass over the text outside strings: the position where nesting exceeds `limit` (≥ 0),
- * else whether every number token is a plain integer JSON.parse reads exactly: an optional
- * minus and 1–15 digits, no leading zero, not "-0" (a double holds every such integer, and
- * String() of it spells the token back). Anything else — fractions, exponents, 16+ digits
- * (uint64 seeds), or not JSON at all — goes to lossless-json.
+ * else -1, with every number token that is NOT a plain integer JSON.parse reads exactly
+ * appended to `spans` as (start, end). Plain: an optional minus and 1–15 digits, no leading
+ * zero, not "-0" (a double holds every such integer, and String() of it spells the token
+ * back). The others — fractions, exponents, 16+ digits (uint64 seeds), malformed tokens —
+ * are the ones JSON.parse would round: quoteNumbers carries them through as strings.
  */
-function scan(text: string, limit: number): number {
+function scan(text: string, limit: number, spans: number[]): number {
   let depth = 0;
-  let plain = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
@@ -48,21 +44,49 @@ function scan(text: string, limit: number): number {
       if (++depth > limit) return i;
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
-    } else if (plain && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = c === 0x2d ? i + 1 : i;
       let end = start;
       while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
       const digits = end - start;
       const first = text.charCodeAt(start);
-      plain =
+      const plain =
         digits >= 1 &&
         digits <= 15 &&
         allDigits(text, start, end) &&
         (first !== 0x30 || (digits === 1 && c !== 0x2d));
+      if (!plain) spans.push(i, end);
       i = end - 1;
     }
   }
-  return plain ? PLAIN : NOT_PLAIN;
+  return -1;
+}
+
+/** A number token as JSON's grammar spells it. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Marks a number token carried through JSON.parse as a string. A raw U+0001 cannot occur in
+ * valid JSON text (control characters must be escaped), and a text that spells the escape
+ * `\u0001` skips the fast path, so no string of the input can start with it.
+ */
+const NUMBER_MARK = '\\u0001';
+const NUMBER_MARK_CODE = 1;
+
+/**
+ * The text with each span (a number token) turned into the string "\u0001<token>", or
+ * undefined for a token that is not a JSON number (the error must be lossless-json's).
+ */
+function quoteNumbers(text: string, spans: number[]): string | undefined {
+  let out = '';
+  let at = 0;
+  for (let k = 0; k < spans.length; k += 2) {
+    const token = text.slice(spans[k], spans[k + 1]);
+    if (!JSON_NUMBER.test(token)) return undefined;
+    out += text.slice(at, spans[k]) + '"' + NUMBER_MARK + token + '"';
+    at = spans[k + 1];
+  }
+  return out + text.slice(at);
 }
 
 function isNumberChar(c: number): boolean {
@@ -79,27 +103,36 @@ function allDigits(text: string, from: number, to: number): boolean {
   return true;
 }
 
+/** A JSON.parse value as lossless-json gives it: numbers and marked strings as LosslessNumber. */
+function lossless(x: unknown): unknown {
+  if (typeof x === 'number') return new LosslessNumber(String(x));
+  if (typeof x === 'string' && x.charCodeAt(0) === NUMBER_MARK_CODE)
+    return new LosslessNumber(x.slice(1));
+  return x;
+}
+
 /**
- * JSON.parse's tree with every number as the LosslessNumber lossless-json would give, in
- * place. Only numbers are assigned: an own `__proto__` key (JSON.parse makes it a data
- * property) holding an object is recursed into, never written through the setter.
+ * JSON.parse's tree with every number — and every number quoteNumbers carried as a marked
+ * string — as the LosslessNumber lossless-json would give, in place. Only numbers are
+ * assigned: an own `__proto__` key (JSON.parse makes it a data property) holding an object
+ * is recursed into, never written through the setter.
  */
 function withLosslessNumbers(v: unknown): unknown {
-  if (typeof v === 'number') return new LosslessNumber(String(v));
-  if (typeof v !== 'object' || v === null) return v;
+  if (typeof v !== 'object' || v === null) return lossless(v);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
-      if (typeof x === 'number') v[i] = new LosslessNumber(String(x));
-      else withLosslessNumbers(x);
+      if (typeof x === 'object' && x !== null) withLosslessNumbers(x);
+      else if (typeof x === 'number' || typeof x === 'string') v[i] = lossless(x);
     }
     return v;
   }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const x = o[k];
-    if (typeof x === 'number') o[k] = new LosslessNumber(String(x));
-    else withLosslessNumbers(x);
+    if (typeof x === 'object' && x !== null) withLosslessNumbers(x);
+    else if (typeof x === 'number') o[k] = lossless(x);
+    else if (typeof x === 'string' && x.charCodeAt(0) === NUMBER_MARK_CODE) o[k] = lossless(x);
   }
   return o;
 }
@@ -110,22 +143,28 @@ function lastWins(info: { newValue: unknown }): unknown {
 
 /** Parses JSON text losslessly; malformed input → ValidationError CHARIOTS_ERR_BAD_JSON. */
 export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
-  const scanned = scan(text, maxDepth);
-  if (scanned >= 0) {
-    const tooDeepAt = scanned;
+  const spans: number[] = [];
+  const tooDeepAt = scan(text, maxDepth, spans);
+  if (tooDeepAt >= 0) {
     throw new ValidationError(
       'CHARIOTS_ERR_BAD_JSON',
       `invalid JSON: nesting deeper than ${maxDepth} levels at position ${tooDeepAt}`,
       { details: { position: tooDeepAt } },
     );
   }
-  if (scanned === PLAIN) {
-    // JSON.parse is several times faster than lossless-json and, with only plain integers,
-    // gives the same tree (json.test.ts checks this against lossless-json). Malformed text
-    // falls through, so that errors keep lossless-json's messages and positions.
+  // JSON.parse is several times faster than lossless-json and, with the numbers it would
+  // round carried as marked strings, gives the same tree (json.test.ts checks this against
+  // lossless-json for any text). Malformed text falls through, so that errors keep
+  // lossless-json's messages and positions.
+  const fast = text.includes(NUMBER_MARK)
+    ? undefined
+    : spans.length === 0
+      ? text
+      : quoteNumbers(text, spans);
+  if (fast !== undefined) {
     let v: unknown;
     try {
-      v = JSON.parse(text);
+      v = JSON.parse(fast);
     } catch {
       v = undefined;
     }
