@@ -119,6 +119,10 @@ describe('isJsonObject', () => {
           { maxLength: 5 },
         )
         .map((ns) => `{"a":[${ns.map(([n, s]) => n + s).join(',')}],"b":{"__proto__":{"x":1}}}`),
+      // numbers where keys belong (invalid JSON that quoting must not make valid)
+      fc
+        .tuple(number, fc.constantFrom('{', '{"a":1,'), fc.constantFrom(':1}', ':{}}', ':"x"}'))
+        .map(([n, open, close]) => open + String(n) + close),
       // big numbers beside strings that spell the marker
       fc
         .tuple(number, markish, fc.boolean())
@@ -134,6 +138,15 @@ describe('isJsonObject', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('refuses a number where an object key belongs, however the number is spelled', () => {
+    // Regression: the fast path quoted big numbers and fractions before JSON.parse, which
+    // turned {1.5:"x"} into a valid object with an odd key; a record body went through.
+    for (const t of ['{1.5:"x"}', '{12345678901234567890:1}', '{"seed":"5",1.5:0}', '{1:2}'])
+      expect(() => parseJson(t)).toThrow(
+        expect.objectContaining({ code: 'CHARIOTS_ERR_BAD_JSON' }),
+      );
   });
 
   it('reads a record with only small integers through the fast path, numbers still lossless', () => {

@@ -72,6 +72,8 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  */
 const NUMBER_MARK = '\\u0001';
 const NUMBER_MARK_CODE = 1;
+/** Thrown by withLosslessNumbers when a quoted number turns out to be an object key. */
+const NUMBER_AS_KEY = new Error('a number where an object key belongs');
 
 /**
  * The text with each span (a number token) turned into the string "\u0001<token>", or
@@ -129,6 +131,9 @@ function withLosslessNumbers(v: unknown): unknown {
   }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
+    // Only quoteNumbers makes a key start with the mark: the text had a number where a key
+    // belongs, which is not JSON ({1.5:"x"}). lossless-json must refuse it.
+    if (k.charCodeAt(0) === NUMBER_MARK_CODE) throw NUMBER_AS_KEY;
     const x = o[k];
     if (typeof x === 'object' && x !== null) withLosslessNumbers(x);
     else if (typeof x === 'number') o[k] = lossless(x);
@@ -168,7 +173,13 @@ export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unkn
     } catch {
       v = undefined;
     }
-    if (v !== undefined) return withLosslessNumbers(v);
+    if (v !== undefined) {
+      try {
+        return withLosslessNumbers(v);
+      } catch (e) {
+        if (e !== NUMBER_AS_KEY) throw e;
+      }
+    }
   }
   try {
     return parse(text, null, { onDuplicateKey: lastWins });
