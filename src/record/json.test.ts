@@ -123,6 +123,8 @@ describe('isJsonObject', () => {
       fc
         .tuple(number, fc.constantFrom('{', '{"a":1,'), fc.constantFrom(':1}', ':{}}', ':"x"}'))
         .map(([n, open, close]) => open + String(n) + close),
+      // … also inside a subtree that a later duplicate key throws away
+      number.map((n) => `[{"k":{${String(n)}:1},"k":{}}]`),
       // big numbers beside strings that spell the marker
       fc
         .tuple(number, markish, fc.boolean())
@@ -143,7 +145,13 @@ describe('isJsonObject', () => {
   it('refuses a number where an object key belongs, however the number is spelled', () => {
     // Regression: the fast path quoted big numbers and fractions before JSON.parse, which
     // turned {1.5:"x"} into a valid object with an odd key; a record body went through.
-    for (const t of ['{1.5:"x"}', '{12345678901234567890:1}', '{"seed":"5",1.5:0}', '{1:2}'])
+    for (const t of [
+      '{1.5:"x"}',
+      '{12345678901234567890:1}',
+      '{"seed":"5",1.5:0}',
+      '{1:2}',
+      '{"a":{1.5:0},"a":{}}',
+    ])
       expect(() => parseJson(t)).toThrow(
         expect.objectContaining({ code: 'CHARIOTS_ERR_BAD_JSON' }),
       );

@@ -29,11 +29,18 @@ const POSITION = /at position (\d+)/;
  * zero, not "-0" (a double holds every such integer, and String() of it spells the token
  * back). The others — fractions, exponents, 16+ digits (uint64 seeds), malformed tokens —
  * are the ones JSON.parse would round: quoteNumbers carries them through as strings.
+ * KEY_NUMBER when such a token stands where an object key belongs.
  */
 function scan(text: string, limit: number, spans: number[]): number {
   let depth = 0;
+  let keyNumber = false;
+  // Per open container, whether it is an object; and the last character outside strings
+  // and whitespace: together they tell whether a token stands where a key belongs.
+  const inObject: boolean[] = [];
+  let prev = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
     if (c === 0x22) {
       for (i++; i < text.length; i++) {
         const d = text.charCodeAt(i);
@@ -42,8 +49,10 @@ function scan(text: string, limit: number, spans: number[]): number {
       }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limit) return i;
+      inObject.push(c === 0x7b);
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
+      inObject.pop();
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = c === 0x2d ? i + 1 : i;
       let end = start;
@@ -55,12 +64,20 @@ function scan(text: string, limit: number, spans: number[]): number {
         digits <= 15 &&
         allDigits(text, start, end) &&
         (first !== 0x30 || (digits === 1 && c !== 0x2d));
-      if (!plain) spans.push(i, end);
+      if (!plain) {
+        spans.push(i, end);
+        // Quoted, a number where a key belongs ({1.5:"x"}, not JSON) would become a valid key.
+        if (prev === 0x7b || (prev === 0x2c && inObject[inObject.length - 1])) keyNumber = true;
+      }
       i = end - 1;
     }
+    prev = c;
   }
-  return -1;
+  return keyNumber ? KEY_NUMBER : -1;
 }
+
+/** scan's answer for a text with a quotable number where a key belongs: not JSON. */
+const KEY_NUMBER = -2;
 
 /** A number token as JSON's grammar spells it. */
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -72,8 +89,6 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  */
 const NUMBER_MARK = '\\u0001';
 const NUMBER_MARK_CODE = 1;
-/** Thrown by withLosslessNumbers when a quoted number turns out to be an object key. */
-const NUMBER_AS_KEY = new Error('a number where an object key belongs');
 
 /**
  * The text with each span (a number token) turned into the string "\u0001<token>", or
@@ -131,9 +146,6 @@ function withLosslessNumbers(v: unknown): unknown {
   }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    // Only quoteNumbers makes a key start with the mark: the text had a number where a key
-    // belongs, which is not JSON ({1.5:"x"}). lossless-json must refuse it.
-    if (k.charCodeAt(0) === NUMBER_MARK_CODE) throw NUMBER_AS_KEY;
     const x = o[k];
     if (typeof x === 'object' && x !== null) withLosslessNumbers(x);
     else if (typeof x === 'number') o[k] = lossless(x);
@@ -149,8 +161,9 @@ function lastWins(info: { newValue: unknown }): unknown {
 /** Parses JSON text losslessly; malformed input → ValidationError CHARIOTS_ERR_BAD_JSON. */
 export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
   const spans: number[] = [];
-  const tooDeepAt = scan(text, maxDepth, spans);
-  if (tooDeepAt >= 0) {
+  const scanned = scan(text, maxDepth, spans);
+  if (scanned >= 0) {
+    const tooDeepAt = scanned;
     throw new ValidationError(
       'CHARIOTS_ERR_BAD_JSON',
       `invalid JSON: nesting deeper than ${maxDepth} levels at position ${tooDeepAt}`,
@@ -161,11 +174,12 @@ export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unkn
   // round carried as marked strings, gives the same tree (json.test.ts checks this against
   // lossless-json for any text). Malformed text falls through, so that errors keep
   // lossless-json's messages and positions.
-  const fast = text.includes(NUMBER_MARK)
-    ? undefined
-    : spans.length === 0
-      ? text
-      : quoteNumbers(text, spans);
+  const fast =
+    scanned === KEY_NUMBER || text.includes(NUMBER_MARK)
+      ? undefined
+      : spans.length === 0
+        ? text
+        : quoteNumbers(text, spans);
   if (fast !== undefined) {
     let v: unknown;
     try {
@@ -173,13 +187,7 @@ export function parseJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unkn
     } catch {
       v = undefined;
     }
-    if (v !== undefined) {
-      try {
-        return withLosslessNumbers(v);
-      } catch (e) {
-        if (e !== NUMBER_AS_KEY) throw e;
-      }
-    }
+    if (v !== undefined) return withLosslessNumbers(v);
   }
   try {
     return parse(text, null, { onDuplicateKey: lastWins });
