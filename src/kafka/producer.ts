@@ -146,9 +146,9 @@ export class BatchingProducer {
   }
 
   /**
-   * All or nothing like sendMany (throws OVERLOADED, SHUTTING_DOWN), but settles with each
-   * message's outcome: null once the broker acknowledged it, else the error (a produce
-   * failure, or BROKER_UNAVAILABLE when ackTimeoutMs passed first).
+   * All or nothing like sendMany (rejects with OVERLOADED or SHUTTING_DOWN before queueing
+   * any), else settles once with each message's outcome: null once the broker acknowledged
+   * it, or the error (a produce failure, or BROKER_UNAVAILABLE when ackTimeoutMs passed first).
    */
   sendEach(messages: OutMessage[]): Promise<Array<ChariotsError | null>> {
     const refused = this.refuses(messages);
