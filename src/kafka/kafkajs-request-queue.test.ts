@@ -1,3 +1,5 @@
+export {};
+
 // The request-queue half of patches/kafkajs+2.2.4.patch: an idle connection arms no timer,
 // and every request that had to wait (in-flight limit, broker throttling) is still sent.
 

@@ -1,0 +1,137 @@
+export {};
+
+// The transaction-coordinator half of patches/kafkajs+2.2.4.patch: a transactional producer
+// looks its coordinator up once (unpatched: one FindCoordinator before every AddPartitionsToTxn,
+// EndTxn and AddOffsetsToTxn), and looks it up again when a request to it failed or its
+// connection is gone.
+
+interface FakeBroker {
+  nodeId: number;
+  connected: boolean;
+  isConnected(): boolean;
+  initProducerId(): Promise<{ producerId: string; producerEpoch: number }>;
+  addPartitionsToTxn: jest.Mock;
+  endTxn: jest.Mock;
+  addOffsetsToTxn: jest.Mock;
+  txnOffsetCommit: jest.Mock;
+}
+interface EosManager {
+  initProducerId(): Promise<void>;
+  beginTransaction(): void;
+  addPartitionsToTransaction(t: Array<{ topic: string; partitions: Array<{ partition: number }> }>): Promise<void>;
+  sendOffsets(o: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+type CreateEosManager = (o: Record<string, unknown>) => EosManager;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const createEosManager = require('kafkajs/src/producer/eosManager') as CreateEosManager;
+
+const silent = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+function broker(nodeId: number): FakeBroker {
+  return {
+    nodeId,
+    connected: true,
+    isConnected() {
+      return this.connected;
+    },
+    initProducerId: () => Promise.resolve({ producerId: '7', producerEpoch: 0 }),
+    addPartitionsToTxn: jest.fn(() => Promise.resolve()),
+    endTxn: jest.fn(() => Promise.resolve()),
+    addOffsetsToTxn: jest.fn(() => Promise.resolve()),
+    txnOffsetCommit: jest.fn(() => Promise.resolve()),
+  };
+}
+
+function setup() {
+  const coordinators = [broker(1), broker(2), broker(3)];
+  let lookups = 0;
+  const findGroupCoordinator = jest.fn(({ coordinatorType }: { coordinatorType?: number }) =>
+    // The group coordinator (sendOffsets) is node 3; the transaction coordinator moves on
+    // each lookup between nodes 1 and 2, so a test sees which one a request went to.
+    Promise.resolve(coordinatorType ? coordinators[lookups++ % 2] : coordinators[2]),
+  );
+  const cluster = {
+    findGroupCoordinator,
+    refreshMetadataIfNecessary: () => Promise.resolve(),
+  };
+  const eos = createEosManager({
+    logger: silent,
+    cluster,
+    transactional: true,
+    transactionalId: 'tx-test',
+  });
+  const txLookups = () => findGroupCoordinator.mock.calls.filter(([a]) => a.coordinatorType).length;
+  const transaction = async () => {
+    eos.beginTransaction();
+    await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+    await eos.commit();
+  };
+  return { eos, coordinators, txLookups, transaction };
+}
+
+describe('kafkajs transaction coordinator (patched)', () => {
+  it('is looked up once for many transactions (unpatched: twice in each)', async () => {
+    const { eos, coordinators, txLookups, transaction } = setup();
+    await eos.initProducerId();
+    for (let i = 0; i < 5; i++) await transaction();
+    expect(txLookups()).toBe(1);
+    expect(coordinators[0].addPartitionsToTxn).toHaveBeenCalledTimes(5);
+    expect(coordinators[0].endTxn).toHaveBeenCalledTimes(5);
+  });
+
+  it('is looked up again after a request to it failed', async () => {
+    const { eos, coordinators, txLookups } = setup();
+    await eos.initProducerId();
+    const notCoordinator = Object.assign(new Error('This is not the correct coordinator'), {
+      type: 'NOT_COORDINATOR',
+    });
+    coordinators[0].addOffsetsToTxn.mockImplementationOnce(() => Promise.reject(notCoordinator));
+    eos.beginTransaction();
+    await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+    await expect(eos.sendOffsets({ consumerGroupId: 'g', topics: [] })).rejects.toBe(
+      notCoordinator,
+    );
+    await eos.abort();
+    expect(txLookups()).toBe(2);
+    // The abort went to the coordinator looked up after the failure.
+    expect(coordinators[0].endTxn).not.toHaveBeenCalled();
+    expect(coordinators[1].endTxn).toHaveBeenCalledTimes(1);
+  });
+
+  it('is looked up again when its connection is gone', async () => {
+    const { eos, coordinators, txLookups, transaction } = setup();
+    await eos.initProducerId();
+    await transaction();
+    coordinators[0].connected = false;
+    await transaction();
+    expect(txLookups()).toBe(2);
+    expect(coordinators[1].endTxn).toHaveBeenCalledTimes(1);
+  });
+
+  it('is looked up afresh by InitProducerId (a restarted or fenced producer)', async () => {
+    const { eos, txLookups, transaction } = setup();
+    await eos.initProducerId();
+    await transaction();
+    await eos.initProducerId();
+    expect(txLookups()).toBe(2);
+  });
+
+  it('sends offsets through the kept coordinator', async () => {
+    const { eos, coordinators, txLookups } = setup();
+    await eos.initProducerId();
+    eos.beginTransaction();
+    await eos.sendOffsets({ consumerGroupId: 'g', topics: [] });
+    await eos.commit();
+    expect(txLookups()).toBe(1);
+    expect(coordinators[0].addOffsetsToTxn).toHaveBeenCalledTimes(1);
+    expect(coordinators[2].txnOffsetCommit).toHaveBeenCalledTimes(1);
+  });
+});
