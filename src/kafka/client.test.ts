@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load';
 import { ConfigError } from '../errors';
-import { tlsOptions } from './client';
+import { logLevel } from 'kafkajs';
+import { kafkajsLogLevel, tlsOptions } from './client';
 
 describe('Kafka TLS options', () => {
   let dir: string;
@@ -35,5 +36,31 @@ describe('Kafka TLS options', () => {
     writeFileSync(join(dir, 'cert.pem'), 'c');
     const half = loadConfig({ env: { CHARIOTS_KAFKA_SSL_CERT_FILE: join(dir, 'cert.pem') } }).kafka;
     expect(() => tlsOptions(half)).toThrow(/go together/);
+  });
+});
+
+describe('kafkajs log levels', () => {
+  const busy =
+    'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
+  it('CONCURRENT_TRANSACTIONS is debug, whether in the message or in the error field', () => {
+    // kafkajs' Connection: "Response AddPartitionsToTxn(key: 24, version: 1)" at ERROR, the
+    // broker's text in `error` (thousands of such lines per bench invocation before).
+    expect(
+      kafkajsLogLevel(logLevel.ERROR, 'Response AddPartitionsToTxn(key: 24, version: 1)', busy),
+    ).toBe('debug');
+    expect(kafkajsLogLevel(logLevel.ERROR, `Failed to send messages: ${busy}`)).toBe('debug');
+  });
+
+  it('other errors and warnings keep their level; INFO becomes debug', () => {
+    expect(
+      kafkajsLogLevel(
+        logLevel.ERROR,
+        'Response Fetch(key: 1, version: 11)',
+        'Broker not available',
+      ),
+    ).toBe('error');
+    expect(kafkajsLogLevel(logLevel.WARN, 'Response without match')).toBe('warn');
+    expect(kafkajsLogLevel(logLevel.INFO, 'Consumer has joined the group')).toBe('debug');
   });
 });

@@ -18,7 +18,9 @@ interface FakeBroker {
 interface EosManager {
   initProducerId(): Promise<void>;
   beginTransaction(): void;
-  addPartitionsToTransaction(t: Array<{ topic: string; partitions: Array<{ partition: number }> }>): Promise<void>;
+  addPartitionsToTransaction(
+    t: Array<{ topic: string; partitions: Array<{ partition: number }> }>,
+  ): Promise<void>;
   sendOffsets(o: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
@@ -77,6 +79,10 @@ function setup() {
   return { eos, coordinators, txLookups, transaction };
 }
 
+/** An error answered by the broker, as kafkajs raises it. */
+const protocolError = (type: string) =>
+  Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, retriable: true });
+
 describe('kafkajs transaction coordinator (patched)', () => {
   it('is looked up once for many transactions (unpatched: twice in each)', async () => {
     const { eos, coordinators, txLookups, transaction } = setup();
@@ -90,9 +96,7 @@ describe('kafkajs transaction coordinator (patched)', () => {
   it('is looked up again after a request to it failed', async () => {
     const { eos, coordinators, txLookups } = setup();
     await eos.initProducerId();
-    const notCoordinator = Object.assign(new Error('This is not the correct coordinator'), {
-      type: 'NOT_COORDINATOR',
-    });
+    const notCoordinator = protocolError('NOT_COORDINATOR_FOR_GROUP');
     coordinators[0].addOffsetsToTxn.mockImplementationOnce(() => Promise.reject(notCoordinator));
     eos.beginTransaction();
     await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
@@ -133,5 +137,52 @@ describe('kafkajs transaction coordinator (patched)', () => {
     expect(txLookups()).toBe(1);
     expect(coordinators[0].addOffsetsToTxn).toHaveBeenCalledTimes(1);
     expect(coordinators[2].txnOffsetCommit).toHaveBeenCalledTimes(1);
+  });
+
+  it('is looked up again after a lost connection, kept after its own refusal', async () => {
+    const { eos, coordinators, txLookups, transaction } = setup();
+    await eos.initProducerId();
+    const lost = Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionError' });
+    coordinators[0].addPartitionsToTxn.mockImplementationOnce(() => Promise.reject(lost));
+    await expect(transaction()).rejects.toBe(lost);
+    await eos.abort();
+    await transaction();
+    expect(txLookups()).toBe(2);
+    expect(coordinators[1].endTxn).toHaveBeenCalledTimes(1);
+    // Node 2's own refusal (the coordinator answering) keeps it.
+    const fenced = protocolError('INVALID_PRODUCER_EPOCH');
+    coordinators[1].addPartitionsToTxn.mockImplementationOnce(() => Promise.reject(fenced));
+    await expect(transaction()).rejects.toBe(fenced);
+    await eos.abort();
+    await transaction();
+    expect(txLookups()).toBe(2);
+    expect(coordinators[1].endTxn).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (patched)', () => {
+  it('is retried at once, quietly, on the kept coordinator', async () => {
+    const { eos, coordinators, txLookups, transaction } = setup();
+    await eos.initProducerId();
+    const busy = protocolError('CONCURRENT_TRANSACTIONS');
+    coordinators[0].addPartitionsToTxn
+      .mockImplementationOnce(() => Promise.reject(busy))
+      .mockImplementationOnce(() => Promise.reject(busy));
+    const started = performance.now();
+    await transaction();
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(coordinators[0].addPartitionsToTxn).toHaveBeenCalledTimes(3);
+    expect(coordinators[0].endTxn).toHaveBeenCalledTimes(1);
+    expect(txLookups()).toBe(1);
+  });
+
+  it('goes up to the caller when the coordinator stays busy', async () => {
+    const { eos, coordinators, transaction } = setup();
+    await eos.initProducerId();
+    const busy = protocolError('CONCURRENT_TRANSACTIONS');
+    coordinators[0].addPartitionsToTxn.mockImplementation(() => Promise.reject(busy));
+    await expect(transaction()).rejects.toBe(busy);
+    // 2, 4, … 64 ms between the attempts: seven in all.
+    expect(coordinators[0].addPartitionsToTxn).toHaveBeenCalledTimes(7);
   });
 });
