@@ -79,9 +79,27 @@ function setup() {
   return { eos, coordinators, txLookups, transaction };
 }
 
-/** An error answered by the broker, as kafkajs raises it. */
-const protocolError = (type: string) =>
-  Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, retriable: true });
+// Errors as kafkajs raises them: a broker's answer, and a request that got none in time.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createErrorFromCode } = require('kafkajs/src/protocol/error') as {
+  createErrorFromCode: (code: number) => Error & { type: string };
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { KafkaJSRequestTimeoutError } = require('kafkajs/src/errors') as {
+  KafkaJSRequestTimeoutError: new (message: string) => Error;
+};
+const CODES: Record<string, number> = {
+  GROUP_LOAD_IN_PROGRESS: 14,
+  GROUP_COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR_FOR_GROUP: 16,
+  INVALID_PRODUCER_EPOCH: 47,
+  CONCURRENT_TRANSACTIONS: 51,
+};
+const protocolError = (type: string) => {
+  const e = createErrorFromCode(CODES[type]);
+  expect(e.type).toBe(type);
+  return e;
+};
 
 describe('kafkajs transaction coordinator (patched)', () => {
   it('is looked up once for many transactions (unpatched: twice in each)', async () => {
@@ -93,16 +111,22 @@ describe('kafkajs transaction coordinator (patched)', () => {
     expect(coordinators[0].endTxn).toHaveBeenCalledTimes(5);
   });
 
-  it('is looked up again after a request to it failed', async () => {
+  it.each([
+    'NOT_COORDINATOR_FOR_GROUP',
+    'GROUP_COORDINATOR_NOT_AVAILABLE',
+    'GROUP_LOAD_IN_PROGRESS',
+    'a request timeout',
+  ])('is looked up again after a request to it failed: %s', async (why) => {
     const { eos, coordinators, txLookups } = setup();
     await eos.initProducerId();
-    const notCoordinator = protocolError('NOT_COORDINATOR_FOR_GROUP');
-    coordinators[0].addOffsetsToTxn.mockImplementationOnce(() => Promise.reject(notCoordinator));
+    const failure =
+      why === 'a request timeout'
+        ? new KafkaJSRequestTimeoutError('Request AddOffsetsToTxn timed out')
+        : protocolError(why);
+    coordinators[0].addOffsetsToTxn.mockImplementationOnce(() => Promise.reject(failure));
     eos.beginTransaction();
     await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
-    await expect(eos.sendOffsets({ consumerGroupId: 'g', topics: [] })).rejects.toBe(
-      notCoordinator,
-    );
+    await expect(eos.sendOffsets({ consumerGroupId: 'g', topics: [] })).rejects.toBe(failure);
     await eos.abort();
     expect(txLookups()).toBe(2);
     // The abort went to the coordinator looked up after the failure.
@@ -168,9 +192,7 @@ describe('AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (patched)', () => 
     coordinators[0].addPartitionsToTxn
       .mockImplementationOnce(() => Promise.reject(busy))
       .mockImplementationOnce(() => Promise.reject(busy));
-    const started = performance.now();
     await transaction();
-    expect(performance.now() - started).toBeLessThan(100);
     expect(coordinators[0].addPartitionsToTxn).toHaveBeenCalledTimes(3);
     expect(coordinators[0].endTxn).toHaveBeenCalledTimes(1);
     expect(txLookups()).toBe(1);

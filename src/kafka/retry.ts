@@ -55,8 +55,9 @@ export function withAdmin<T>(
  * Retry settings of every transactional producer (consume→produce stages, out-of-band
  * transactions, the bench's baseline). A transaction that starts right after the same
  * producer's previous commit is answered CONCURRENT_TRANSACTIONS until the broker has
- * written that commit's markers (a few ms); kafkajs retries the whole send after
- * initialRetryTime. With the client default of 100 ms, back-to-back transactions took
+ * written that commit's markers (a few ms). The patched kafkajs retries AddPartitionsToTxn
+ * itself for ~126 ms first (patches/kafkajs+2.2.4.patch, session 11); beyond that, kafkajs
+ * retries the whole send after initialRetryTime. With the client default of 100 ms, back-to-back transactions took
  * ~106 ms each instead of ~5 (p50 of 60, measured on the jar-started broker, 2026-11-27):
  * the floor of every hop's latency under load. The Java client retries this case after
  * 20 ms (KAFKA-5477); 10 ms doubling to 5 s keeps the total patience of the default (~20 s).
