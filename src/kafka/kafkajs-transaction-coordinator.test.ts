@@ -53,15 +53,19 @@ function broker(nodeId: number): FakeBroker {
 }
 
 function setup() {
-  const coordinators = [broker(1), broker(2), broker(3)];
+  const coordinators = [broker(1), broker(2), broker(3), broker(4)];
   let lookups = 0;
+  let groupLookups = 0;
   const findGroupCoordinator = jest.fn(({ coordinatorType }: { coordinatorType?: number }) =>
-    // The group coordinator (sendOffsets) is node 3; the transaction coordinator moves on
-    // each lookup between nodes 1 and 2, so a test sees which one a request went to.
-    Promise.resolve(coordinatorType ? coordinators[lookups++ % 2] : coordinators[2]),
+    // The transaction coordinator moves on each lookup between nodes 1 and 2, the group
+    // coordinator (sendOffsets) between nodes 3 and 4, so a test sees where a request went.
+    Promise.resolve(
+      coordinatorType ? coordinators[lookups++ % 2] : coordinators[2 + (groupLookups++ % 2)],
+    ),
   );
   const cluster = {
     findGroupCoordinator,
+    retry: { initialRetryTime: 1, retries: 3 },
     refreshMetadataIfNecessary: () => Promise.resolve(),
   };
   const eos = createEosManager({
@@ -206,5 +210,35 @@ describe('AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (patched)', () => 
     await expect(transaction()).rejects.toBe(busy);
     // 2, 4, … 64 ms between the attempts: seven in all.
     expect(coordinators[0].addPartitionsToTxn).toHaveBeenCalledTimes(7);
+  });
+});
+
+describe('TxnOffsetCommit sent to a group coordinator that moved (patched)', () => {
+  it.each(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE'])(
+    '%s: the group coordinator is looked up again and the commit retried there',
+    async (type) => {
+      const { eos, coordinators } = setup();
+      await eos.initProducerId();
+      coordinators[2].txnOffsetCommit.mockImplementationOnce(() =>
+        Promise.reject(protocolError(type)),
+      );
+      eos.beginTransaction();
+      await eos.sendOffsets({ consumerGroupId: 'g', topics: [] });
+      await eos.commit();
+      expect(coordinators[3].txnOffsetCommit).toHaveBeenCalledTimes(1);
+      expect(coordinators[0].endTxn).toHaveBeenCalledTimes(1);
+    },
+  );
+
+  it('GROUP_LOAD_IN_PROGRESS: retried on the same coordinator', async () => {
+    const { eos, coordinators } = setup();
+    await eos.initProducerId();
+    coordinators[2].txnOffsetCommit.mockImplementationOnce(() =>
+      Promise.reject(protocolError('GROUP_LOAD_IN_PROGRESS')),
+    );
+    eos.beginTransaction();
+    await eos.sendOffsets({ consumerGroupId: 'g', topics: [] });
+    expect(coordinators[2].txnOffsetCommit).toHaveBeenCalledTimes(2);
+    expect(coordinators[3].txnOffsetCommit).not.toHaveBeenCalled();
   });
 });
