@@ -170,19 +170,19 @@ describe('kafkajs transaction coordinator (patched)', () => {
   it('is looked up again after a lost connection, kept after its own refusal', async () => {
     const { eos, coordinators, txLookups, transaction } = setup();
     await eos.initProducerId();
+    /** A transaction whose AddPartitionsToTxn `on` refuses with `error`, then one more. */
+    const failThenAgain = async (on: FakeBroker, error: Error) => {
+      on.addPartitionsToTxn.mockImplementationOnce(() => Promise.reject(error));
+      await expect(transaction()).rejects.toBe(error);
+      await eos.abort();
+      await transaction();
+    };
     const lost = Object.assign(new Error('Connection closed'), { name: 'KafkaJSConnectionError' });
-    coordinators[0].addPartitionsToTxn.mockImplementationOnce(() => Promise.reject(lost));
-    await expect(transaction()).rejects.toBe(lost);
-    await eos.abort();
-    await transaction();
+    await failThenAgain(coordinators[0], lost);
     expect(txLookups()).toBe(2);
     expect(coordinators[1].endTxn).toHaveBeenCalledTimes(1);
     // Node 2's own refusal (the coordinator answering) keeps it.
-    const fenced = protocolError('INVALID_PRODUCER_EPOCH');
-    coordinators[1].addPartitionsToTxn.mockImplementationOnce(() => Promise.reject(fenced));
-    await expect(transaction()).rejects.toBe(fenced);
-    await eos.abort();
-    await transaction();
+    await failThenAgain(coordinators[1], protocolError('INVALID_PRODUCER_EPOCH'));
     expect(txLookups()).toBe(2);
     expect(coordinators[1].endTxn).toHaveBeenCalledTimes(2);
   });

@@ -88,9 +88,7 @@ export class LazyFollower<R extends LazyResource> {
       clearTimeout(timer);
     }
     if (outcome === 'ready') return started;
-    const stopping = started.then((r) => r.close()).catch(() => undefined);
-    this.abandoned.add(stopping);
-    void stopping.then(() => this.abandoned.delete(stopping));
+    void this.stop(started);
     throw new Error(
       outcome === 'timeout' ? `${this.what} not ready after ${this.startMs} ms` : 'closing',
     );
@@ -101,9 +99,16 @@ export class LazyFollower<R extends LazyResource> {
     if (!r || this.keep() || Date.now() - this.lastUse < this.idleMs) return;
     this.running = undefined;
     this.logger.debug(`${this.what} idle; stopping`);
-    // Kept with the abandoned starts so that close() waits for it too: a consumer still
-    // leaving its group when close() returned outlived shutdown (found in CI: kafkajs
-    // loading its LeaveGroup encoder after the test's environment was gone).
+    await this.stop(r);
+  }
+
+  /**
+   * Closes a resource that is no longer `running` (a given-up start, an idle stop), kept in
+   * `abandoned` meanwhile so that close() waits for it too: an idle stop close() did not wait
+   * for left a consumer leaving its group after shutdown (found in CI: kafkajs loading its
+   * LeaveGroup encoder after the test's environment was gone).
+   */
+  private async stop(r: Promise<R>): Promise<void> {
     const stopping = r.then((res) => res.close()).catch(() => undefined);
     this.abandoned.add(stopping);
     await stopping;
